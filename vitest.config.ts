@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config'
+import { readFileSync, existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+
+const root = fileURLToPath(new URL('.', import.meta.url))
+const packages = ['crdt', 'node', 'relay', 'compute-peer', 'web', 'bootstrap']
+
+// Tests run against each package's TypeScript source, through the `quire-source` entries of its exports
+// map, so a test never sees a stale dist/. Tests that spawn daemons as processes use the built dist/.
+const alias = packages.flatMap((pkg) => {
+  const manifestPath = join(root, pkg, 'package.json')
+  if (!existsSync(manifestPath)) return []
+  const exportsMap = JSON.parse(readFileSync(manifestPath, 'utf8')).exports ?? {}
+  return Object.entries(exportsMap as Record<string, Record<string, string>>)
+    .filter(([, conditions]) => conditions['quire-source'])
+    .map(([sub, conditions]) => ({
+      find: new RegExp(`^@quire/${pkg}${sub === '.' ? '' : sub.slice(1)}$`),
+      replacement: join(root, pkg, conditions['quire-source']!),
+    }))
+})
+
+const long = process.env.QUIRE_LONG === '1'
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ['{crdt,node,relay,compute-peer,web,bootstrap,scripts}/test/**/*.test.ts'],
+    testTimeout: long ? 600_000 : 60_000,
+    hookTimeout: 120_000,
+    // Real processes, sockets and disks: two cores are shared between files.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+})
