@@ -1,1 +1,3 @@
-export {}
+/** @quire/node/testing: helpers to run real peers in child processes, and shared protocol test suites. */
+export * from './processes.js'
+export * from './sync-helpers.js'
