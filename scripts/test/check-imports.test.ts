@@ -30,6 +30,14 @@ describe('package boundary lint (ARCHITECTURE.md, Allowed imports)', () => {
     expect(problems()).toEqual([])
   })
 
+  it('lets a package\'s tests import its own public API by name, but not its source', () => {
+    mkdirSync(join(root, 'crdt', 'test'))
+    write('crdt/test/a.test.ts', "import { x } from '@quire/crdt'\nimport { y } from '@quire/crdt/testing'\n")
+    expect(problems()).toEqual([])
+    write('crdt/src/b.ts', "import { x } from '@quire/crdt'\n")
+    expect(problems()).toEqual([expect.stringContaining('imports its own package by name')])
+  })
+
   it('rejects crdt importing node', () => {
     write('crdt/src/a.ts', "import { x } from '@quire/node'\n")
     expect(problems()).toEqual([expect.stringContaining('crdt/src/a.ts:1: crdt may not import @quire/node')])

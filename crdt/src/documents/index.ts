@@ -1,1 +1,55 @@
-export {}
+/**
+ * The project, text and chat documents: schemas, operations (run inside `Automerge.change` or
+ * `handle.change`) and readers that accept any value and never throw.
+ */
+export {
+  DOCUMENT_TYPES,
+  SCHEMA_VERSION,
+  type DocumentType,
+  type DocumentReadResult,
+} from './header.js'
+export { MAX_PATH_LENGTH, pathProblem, isValidPath, parentPath, baseName } from './paths.js'
+
+export { createText, spliceText, setText, readText, type TextDoc, type TextRead } from './text.js'
+export { textAt, diffLines, type LineDiffPart } from './text-history.js'
+
+export {
+  createProject,
+  DEFAULT_SETTINGS,
+  type FileKind,
+  type ProjectDoc,
+  type ProjectInit,
+  type ProjectSettings,
+  type StoredFileEntry,
+  type StoredSettings,
+} from './project-schema.js'
+export {
+  addFile,
+  renameFile,
+  renamePath,
+  deleteFile,
+  deletePath,
+  setBlob,
+  setFileChat,
+  setProjectName,
+  setDescription,
+  setSettings,
+  setProjectLinks,
+  type BlobRef,
+  type NewFile,
+} from './project-ops.js'
+export { readProject, type ProjectRead, type FileEntry, type BrokenFileEntry } from './project-read.js'
+export { listTree, type TreeNode, type FolderNode, type FileNode } from './project-tree.js'
+
+export {
+  createChat,
+  postMessage,
+  editMessage,
+  deleteMessage,
+  MAX_MESSAGE_LENGTH,
+  type ChatDoc,
+  type ChatInit,
+  type NewMessage,
+  type StoredMessage,
+} from './chat.js'
+export { readChat, countUnread, type ChatRead, type ChatMessage, type BrokenMessage } from './chat-read.js'

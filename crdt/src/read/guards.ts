@@ -1,3 +1,5 @@
+import { isImmutableString, type ImmutableString } from '@automerge/automerge'
+
 /**
  * Small, total readers for untrusted values (a document that came from a peer may have any shape).
  * Each returns `undefined` instead of throwing, so callers decide whether a field is required, defaulted,
@@ -14,9 +16,16 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array)
 }
 
-/** Automerge text and plain strings both read as a JS string; anything else is `undefined`. */
+/**
+ * Automerge text, atomic `ImmutableString`s and plain strings all read as a JS string; anything else is
+ * `undefined`.
+ */
 export function asString(value: unknown): string | undefined {
   if (typeof value === 'string') return value
+  if (isImmutableString(value)) {
+    const inner = (value as ImmutableString).val
+    return typeof inner === 'string' ? inner : undefined
+  }
   // Automerge's legacy Text objects stringify to their content.
   if (isRecord(value) && typeof (value as { toString?: unknown }).toString === 'function' && 'elems' in value) return String(value)
   return undefined
