@@ -1,1 +1,11 @@
-export {}
+export { BlobError, BLOB_ERROR_CODES, type BlobErrorCode } from './errors.js'
+export { isBlobHash, sha256Hex } from './hash.js'
+export { BlobStore, type BlobStoreOptions } from './blob-store.js'
+export {
+  BLOB_PROTOCOL,
+  BlobService,
+  DEFAULT_MAX_BLOB_BYTES,
+  type BlobAuthorizer,
+  type BlobServiceInit,
+  type BlobTransferOptions,
+} from './blob-service.js'

@@ -1,1 +1,2 @@
-export {}
+export * from './shared.js'
+export { createQuireNode } from './create-node.js'

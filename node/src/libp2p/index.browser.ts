@@ -1,0 +1,2 @@
+export * from './shared.js'
+export { createQuireNode } from './create-node.browser.js'

@@ -1,0 +1,44 @@
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Identify } from '@libp2p/identify'
+import type { Ping } from '@libp2p/ping'
+import type { KadDHT } from '@libp2p/kad-dht'
+import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
+import type { RelayLimits } from './relay-limits.js'
+
+/** Which part a node plays: relays serve the DHT and relay circuits; the others are DHT clients. */
+export type QuireRole = 'browser' | 'relay' | 'compute' | 'peer'
+
+/** The DHT protocol of Quire's private network: distinct from the public IPFS DHT so the two never mix. */
+export const QUIRE_DHT_PROTOCOL = '/quire/kad/1.0.0'
+
+/** Everything {@link createQuireNode} needs; all addresses are multiaddr strings passed in as data. */
+export interface QuireNodeInit {
+  role: QuireRole
+  /** The node's identity (see `loadOrCreateIdentity`); a fresh throwaway key if omitted. */
+  privateKey?: PrivateKey
+  /** Addresses to listen on; defaults depend on role and platform. */
+  listen?: string[]
+  /** Addresses to announce instead of the listen addresses (e.g. a relay's public DNS name). */
+  announce?: string[]
+  /** Peers to dial on start (relays), as multiaddrs ending in `/p2p/<peer id>`. */
+  bootstrap?: string[]
+  /** Development and tests: allow dialing loopback addresses. Off by default. */
+  allowLoopback?: boolean
+  /** Enable the WebRTC transport; default on in browsers, off in Node (it loads node-datachannel). */
+  webrtc?: boolean
+  /** Role `relay` only: circuit relay limits; see `DEFAULT_RELAY_LIMITS`. */
+  relayLimits?: RelayLimits
+  /** Start the node before returning (default true). */
+  start?: boolean
+}
+
+/** The services every Quire node runs; `relay` only on role `relay`. */
+export interface QuireServices extends Record<string, unknown> {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+  relay?: CircuitRelayService
+}
+
+/** A running Quire libp2p node. */
+export type QuireNode = Libp2p<QuireServices>

@@ -1,0 +1,109 @@
+import { next as A } from '@automerge/automerge'
+import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
+
+type SyncState = A.SyncState
+
+interface SyncStateEvent {
+  documentId: DocumentId
+  peerId: PeerId
+  syncState: SyncState
+}
+
+/**
+ * Sends a local change to every peer syncing that document at once, instead of after automerge-repo's
+ * 100 ms sync throttle.
+ *
+ * Why this way: DocSynchronizer fixes its throttle (`syncDebounceRate`, a class field read once in its
+ * constructor) and keeps its per-peer sync states private, and Repo has no option for either. The
+ * synchronizer does announce each sync state it stores through its `sync-state` event, passing the very
+ * object it keeps. So on a handle's `change` we generate the next sync message from that object, write
+ * the result back into it (the synchronizer sees exactly the state it would have produced), and send the
+ * message through the repo's network subsystem. When the throttled sync runs later it finds nothing new to
+ * send. Changes made in one tick go out together (one microtask per tick), and a peer the share policy has
+ * not admitted to a document never gets a message from here (`hasPeer`). The alternative, calling
+ * `beginSync` on every change, resets the sync state and costs an extra round trip and duplicate changes.
+ *
+ * Returns a function that stops it.
+ */
+export function enableImmediateSync(repo: Repo): () => void {
+  const states = new Map<DocumentId, Map<PeerId, SyncState>>()
+  const watched = new Map<DocumentId, { handle: DocHandle<unknown>; listener: () => void }>()
+  const dirty = new Set<DocumentId>()
+  let scheduled = false
+  let stopped = false
+
+  const flush = (): void => {
+    scheduled = false
+    if (stopped) return
+    for (const documentId of dirty) flushDocument(documentId)
+    dirty.clear()
+  }
+
+  const flushDocument = (documentId: DocumentId): void => {
+    const handle = repo.handles[documentId]
+    const synchronizer = repo.synchronizer.docSynchronizers[documentId]
+    const peers = states.get(documentId)
+    if (handle === undefined || synchronizer === undefined || peers === undefined || !handle.isReady()) return
+    const doc = handle.doc()
+    const connected = new Set(repo.peers)
+    for (const [peerId, state] of peers) {
+      if (!connected.has(peerId) || !synchronizer.hasPeer(peerId)) continue
+      const [next, message] = A.generateSyncMessage(doc, state)
+      replaceInPlace(state, next)
+      if (message) repo.networkSubsystem.send({ type: 'sync', targetId: peerId, documentId, data: message })
+    }
+  }
+
+  const watch = (documentId: DocumentId): void => {
+    if (watched.has(documentId)) return
+    const handle = repo.handles[documentId] as DocHandle<unknown> | undefined
+    if (handle === undefined) return
+    const listener = (): void => {
+      dirty.add(documentId)
+      if (!scheduled) {
+        scheduled = true
+        queueMicrotask(flush)
+      }
+    }
+    handle.on('change', listener)
+    watched.set(documentId, { handle, listener })
+  }
+
+  const onSyncState = ({ documentId, peerId, syncState }: SyncStateEvent): void => {
+    let peers = states.get(documentId)
+    if (peers === undefined) states.set(documentId, (peers = new Map()))
+    peers.set(peerId, syncState)
+    watch(documentId)
+  }
+
+  const onDelete = ({ documentId }: { documentId: DocumentId }): void => {
+    states.delete(documentId)
+    const entry = watched.get(documentId)
+    entry?.handle.off('change', entry.listener)
+    watched.delete(documentId)
+  }
+
+  // A reconnecting peer starts from a fresh sync state (announced again through `sync-state`).
+  const onPeerGone = ({ peerId }: { peerId: PeerId }): void => {
+    for (const peers of states.values()) peers.delete(peerId)
+  }
+
+  repo.synchronizer.on('sync-state', onSyncState)
+  repo.on('delete-document', onDelete)
+  repo.networkSubsystem.on('peer-disconnected', onPeerGone)
+  return () => {
+    stopped = true
+    repo.synchronizer.off('sync-state', onSyncState)
+    repo.off('delete-document', onDelete)
+    repo.networkSubsystem.off('peer-disconnected', onPeerGone)
+    for (const { handle, listener } of watched.values()) handle.off('change', listener)
+    watched.clear()
+    states.clear()
+  }
+}
+
+function replaceInPlace(target: SyncState, source: SyncState): void {
+  const t = target as unknown as Record<string, unknown>
+  for (const key of Object.keys(t)) if (!(key in source)) delete t[key]
+  Object.assign(t, source)
+}

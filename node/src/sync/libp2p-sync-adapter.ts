@@ -1,0 +1,242 @@
+import { NetworkAdapter, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import type { Connection, Libp2p, PeerId as Libp2pPeerId, Stream } from '@libp2p/interface'
+import type { SyncError } from './errors.js'
+import { DEFAULT_MAX_FRAME_BYTES } from './frame-codec.js'
+import { SYNC_PROTOCOL_VERSION, type HelloFrame } from './message-guard.js'
+import { SyncLink } from './sync-link.js'
+import { defaultSyncLog, emptySyncStats, type SyncLogEntry, type SyncStats } from './sync-stats.js'
+
+/** The libp2p protocol id of Quire's document sync. */
+export const SYNC_PROTOCOL = '/quire/sync/1.0.0'
+
+/** The parts of a libp2p node the sync adapter uses. */
+export type SyncLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'register' | 'unregister' | 'getConnections' | 'peerStore'>
+
+/** Options of {@link Libp2pSyncAdapter}. */
+export interface SyncAdapterInit {
+  libp2p: SyncLibp2p
+  /** Largest frame body accepted or sent, in bytes. Default 16 MiB. */
+  maxFrameBytes?: number
+  /** Bytes queued for a peer that does not read before its stream is reset. Default 4 frames' worth. */
+  maxSendQueueBytes?: number
+  /** Where rejected frames are reported. Default: one line on stderr. */
+  log?: (entry: SyncLogEntry) => void
+}
+
+/**
+ * An automerge-repo network adapter that carries repo messages over libp2p streams of `/quire/sync/1.0.0`:
+ * one stream per connected peer, varint-length-prefixed CBOR frames, a hello frame first. The repo's peer
+ * id is the libp2p peer id, which noise has authenticated, so access checks can trust `senderId`.
+ */
+export class Libp2pSyncAdapter extends NetworkAdapter {
+  readonly stats: SyncStats = emptySyncStats()
+  readonly #libp2p: SyncLibp2p
+  readonly #self: string
+  readonly #maxFrameBytes: number
+  readonly #maxSendQueueBytes: number
+  readonly #log: (entry: SyncLogEntry) => void
+  /** The one live stream per remote peer. */
+  readonly #links = new Map<string, SyncLink>()
+  /** Peers the repo has been told about with `peer-candidate` and not yet with `peer-disconnected`. */
+  readonly #announced = new Set<string>()
+  #topologyId: string | undefined
+  #started = false
+  #connected = false
+  #stopped = false
+  #readyResolve!: () => void
+  readonly #ready = new Promise<void>((resolve) => {
+    this.#readyResolve = resolve
+  })
+
+  constructor(init: SyncAdapterInit) {
+    super()
+    this.#libp2p = init.libp2p
+    this.#self = init.libp2p.peerId.toString()
+    this.#maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
+    this.#maxSendQueueBytes = init.maxSendQueueBytes ?? 4 * this.#maxFrameBytes
+    this.#log = init.log ?? defaultSyncLog
+  }
+
+  /**
+   * Registers the protocol handler and the topology. Call before handing the adapter to a Repo: streams a
+   * peer opens from then on are accepted and held (paused) until the repo calls {@link connect}.
+   */
+  async start(): Promise<void> {
+    if (this.#started) return
+    this.#started = true
+    await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => this.#accept(stream, connection), {
+      runOnLimitedConnection: true,
+    })
+    this.#topologyId = await this.#libp2p.register(SYNC_PROTOCOL, {
+      notifyOnLimitedConnection: true,
+      onConnect: (peerId, connection) => this.#onPeerConnect(peerId, connection),
+    })
+    // The topology only reports connections made from now on.
+    for (const connection of this.#libp2p.getConnections()) {
+      const peer = await this.#libp2p.peerStore.get(connection.remotePeer).catch(() => undefined)
+      if (peer?.protocols.includes(SYNC_PROTOCOL)) this.#onPeerConnect(connection.remotePeer, connection)
+    }
+    this.#markReadyIfDone()
+  }
+
+  override isReady(): boolean {
+    return this.#started && this.#connected && this.#topologyId !== undefined
+  }
+
+  override whenReady(): Promise<void> {
+    return this.#ready
+  }
+
+  override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    if (peerId !== this.#self) {
+      throw new Error(`the repo's peer id ${peerId} must be the libp2p peer id ${this.#self}: create the Repo with createQuireRepo`)
+    }
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#connected = true
+    // A repo handed an adapter nobody started: start it now; ready follows once registration is done.
+    if (!this.#started) void this.start().catch((err: unknown) => console.error('[quire-sync] could not start the sync adapter', err))
+    for (const link of this.#links.values()) {
+      link.sendHello(this.#hello())
+      link.resume()
+    }
+    this.#markReadyIfDone()
+  }
+
+  override send(message: Message): void {
+    const link = this.#links.get(message.targetId)
+    if (link === undefined || !link.established) return
+    link.sendMessage(message)
+  }
+
+  override disconnect(): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    if (this.#topologyId !== undefined) this.#libp2p.unregister(this.#topologyId)
+    void this.#libp2p.unhandle(SYNC_PROTOCOL).catch(() => {})
+    for (const link of [...this.#links.values()]) link.close()
+    this.emit('close')
+  }
+
+  /** The remote peer ids with an established sync stream. */
+  get peers(): string[] {
+    return [...this.#announced]
+  }
+
+  #markReadyIfDone(): void {
+    if (this.isReady()) this.#readyResolve()
+  }
+
+  #hello(): HelloFrame {
+    return { type: 'quire-hello', version: SYNC_PROTOCOL_VERSION, peerId: this.#self, metadata: this.peerMetadata ?? {} }
+  }
+
+  // Tie-break: the peer whose id sorts first opens the stream, so two peers that connect at once do not
+  // both open one. A peer that opens anyway is accepted, and `#preferred` picks the same survivor on both
+  // sides when two streams meet.
+  #onPeerConnect(peerId: Libp2pPeerId, connection: Connection): void {
+    const remote = peerId.toString()
+    if (this.#stopped || this.#self > remote) return
+    const current = this.#links.get(remote)
+    if (current !== undefined && !current.closed) return
+    void this.#open(connection)
+  }
+
+  async #open(connection: Connection): Promise<void> {
+    try {
+      const stream = await connection.newStream(SYNC_PROTOCOL, { runOnLimitedConnection: true })
+      this.#attach(stream, connection.remotePeer.toString(), this.#self)
+    } catch {
+      // The connection went away or the peer refused; the next connection event tries again.
+    }
+  }
+
+  #accept(stream: Stream, connection: Connection): void {
+    this.#attach(stream, connection.remotePeer.toString(), connection.remotePeer.toString())
+  }
+
+  #attach(stream: Stream, remote: string, openedBy: string): void {
+    if (this.#stopped) {
+      stream.abort(new Error('sync adapter stopped'))
+      return
+    }
+    const link = new SyncLink(stream, {
+      self: this.#self,
+      remote,
+      openedBy,
+      maxFrameBytes: this.#maxFrameBytes,
+      maxSendQueueBytes: this.#maxSendQueueBytes,
+      stats: this.stats,
+      handlers: {
+        onHello: (l, hello) => this.#onHello(l, hello),
+        onMessage: (l, message) => this.#onMessage(l, message),
+        onClose: (l, error) => this.#onClose(l, error),
+        onOversized: (l, bytes) => this.#log({
+          code: 'FRAME_TOO_LARGE', peer: l.remote,
+          message: `not sending a ${bytes}-byte message: it exceeds the ${this.#maxFrameBytes}-byte frame limit`,
+        }),
+      },
+    })
+    const current = this.#links.get(remote)
+    if (current !== undefined && !current.closed) {
+      if (this.#preferred(current, link) === current) {
+        link.close()
+        return
+      }
+      this.#retire(current)
+    }
+    this.#links.set(remote, link)
+    if (this.#connected) link.sendHello(this.#hello())
+    else link.pause()
+  }
+
+  /** Of two streams to one peer, keep the one opened by the peer whose id sorts first; else the newer. */
+  #preferred(a: SyncLink, b: SyncLink): SyncLink {
+    const opener = this.#self < a.remote ? this.#self : a.remote
+    if (a.openedBy === opener && b.openedBy !== opener) return a
+    if (b.openedBy === opener && a.openedBy !== opener) return b
+    return b
+  }
+
+  #retire(link: SyncLink): void {
+    this.#links.delete(link.remote)
+    this.#disannounce(link.remote)
+    link.close()
+  }
+
+  #onHello(link: SyncLink, hello: HelloFrame): void {
+    if (this.#links.get(link.remote) !== link) return
+    this.emit('peer-candidate', { peerId: link.remote as PeerId, peerMetadata: hello.metadata })
+    this.#announced.add(link.remote)
+  }
+
+  #onMessage(link: SyncLink, message: Message): void {
+    if (this.#links.get(link.remote) !== link || !this.#announced.has(link.remote)) return
+    try {
+      this.emit('message', message)
+    } catch (err) {
+      // A fault in the repo is ours, not the peer's: keep the stream.
+      console.error('[quire-sync] repo failed to take a message', err)
+    }
+  }
+
+  #onClose(link: SyncLink, error?: SyncError): void {
+    if (error !== undefined) this.#log({ code: error.code, peer: link.remote, message: error.message })
+    if (this.#links.get(link.remote) !== link) return
+    this.#links.delete(link.remote)
+    this.#disannounce(link.remote)
+    if (!this.#stopped && error === undefined) this.#reopenIfStillConnected(link.remote)
+  }
+
+  #disannounce(remote: string): void {
+    if (this.#announced.delete(remote)) this.emit('peer-disconnected', { peerId: remote as PeerId })
+  }
+
+  // A stream can close while its connection lives on (the peer's repo restarted, or another connection
+  // replaced it): the opener opens a fresh one so the pair keeps syncing.
+  #reopenIfStillConnected(remote: string): void {
+    if (this.#self > remote) return
+    const connection = this.#libp2p.getConnections().find((c) => c.remotePeer.toString() === remote && c.status === 'open')
+    if (connection !== undefined) void this.#open(connection)
+  }
+}

@@ -1,0 +1,94 @@
+// The generic peer process that tests start with `startPeer(config)`. Node entry point: polyfills first.
+import '../polyfills.js'
+import { mkdirSync } from 'node:fs'
+import { createQuireNode } from '../libp2p/index.js'
+import { loadOrCreateIdentity } from '../identity/index.js'
+import { libp2pCommands } from './peer-commands-libp2p.js'
+import { syncCommands } from './peer-commands-sync.js'
+import type { ChildMessage, CommandHandler, ParentMessage, PeerContext, PeerMainConfig } from './peer-context.js'
+
+function readConfig(): PeerMainConfig {
+  const raw = process.argv[2] ?? process.env.QUIRE_PEER_CONFIG
+  if (!raw) throw new Error('peer-main: pass the config as JSON in argv[2] or QUIRE_PEER_CONFIG')
+  const config = JSON.parse(raw) as PeerMainConfig
+  if (typeof config.dataDir !== 'string') throw new Error('peer-main: config.dataDir is required')
+  return config
+}
+
+function send(msg: ChildMessage, then?: () => void): void {
+  if (!process.send) return
+  process.send(msg, undefined, {}, () => then?.())
+}
+
+async function main(): Promise<void> {
+  const config = readConfig()
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const privateKey = await loadOrCreateIdentity(config.dataDir)
+  const node = await createQuireNode({
+    role: config.role,
+    privateKey,
+    ...(config.listen ? { listen: config.listen } : {}),
+    ...(config.announce ? { announce: config.announce } : {}),
+    ...(config.bootstrap ? { bootstrap: config.bootstrap } : {}),
+    ...(config.relayLimits ? { relayLimits: config.relayLimits } : {}),
+    ...(config.webrtc !== undefined ? { webrtc: config.webrtc } : {}),
+    allowLoopback: config.allowLoopback ?? false,
+  })
+
+  const stopHooks: Array<() => Promise<void> | void> = []
+  let stopping: Promise<void> | undefined
+  const ctx: PeerContext = {
+    node,
+    dataDir: config.dataDir,
+    config,
+    onStop: (hook) => { stopHooks.push(hook) },
+    shutdown: () => {
+      stopping ??= (async () => {
+        for (const hook of stopHooks.reverse()) {
+          try { await hook() } catch (err) { ctx.log(`stop hook failed: ${String(err)}`) }
+        }
+        await node.stop()
+      })()
+      return stopping
+    },
+    log: (message) => { process.stderr.write(`${message}\n`) },
+  }
+
+  // One line per command module; a module is `(ctx) => Record<string, handler>`.
+  const commands: Record<string, CommandHandler> = {
+    ...libp2pCommands(ctx),
+    ...syncCommands(ctx),
+  }
+
+  process.on('message', (raw) => {
+    const msg = raw as ParentMessage
+    if (msg?.type !== 'request') return
+    const handler = commands[msg.command]
+    void (async () => {
+      try {
+        if (!handler) throw Object.assign(new Error(`unknown command '${msg.command}'; known: ${Object.keys(commands).join(', ')}`), { code: 'unknown-command' })
+        const result = await handler(msg.params)
+        send({ type: 'response', id: msg.id, ok: true, result: result ?? null }, () => { if (stopping) process.exit(0) })
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown }
+        send({
+          type: 'response', id: msg.id, ok: false,
+          error: { code: typeof e.code === 'string' ? e.code : 'command-failed', message: typeof e.message === 'string' ? e.message : String(err) },
+        })
+      }
+    })()
+  })
+
+  const exitAfterStop = (): void => { void ctx.shutdown().finally(() => process.exit(0)) }
+  process.once('SIGTERM', exitAfterStop)
+  process.once('SIGINT', exitAfterStop)
+  // The parent went away (crashed or killed): a test peer must not outlive its test.
+  process.once('disconnect', exitAfterStop)
+
+  send({ type: 'ready', info: { peerId: node.peerId.toString(), addresses: node.getMultiaddrs().map((a) => a.toString()), pid: process.pid } })
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`peer-main failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exit(1)
+})
