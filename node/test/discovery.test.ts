@@ -18,8 +18,8 @@ describe('project key', () => {
     expect((await projectKey('p-124')).equals(cid)).toBe(false)
   })
 
-  it('[K1] an empty project id is refused with code project-id-invalid', async () => {
-    await expect(projectKey('')).rejects.toMatchObject({ code: 'project-id-invalid' })
+  it('[K1] an empty project id is refused with code PROJECT_ID_INVALID', async () => {
+    await expect(projectKey('')).rejects.toMatchObject({ code: 'PROJECT_ID_INVALID' })
   })
 })
 

@@ -34,24 +34,24 @@ describe('identity (Node, key file on disk)', () => {
     expect(ids.size).toBe(1)
   })
 
-  it('[L3] a key file readable by group or others is refused with code identity-key-permissions', async () => {
+  it('[L3] a key file readable by group or others is refused with code IDENTITY_KEY_PERMISSIONS', async () => {
     const d = join(dir, 'wide')
     await loadOrCreateIdentity(d)
     await chmod(join(d, IDENTITY_KEY_FILE), 0o644)
     const err = await loadOrCreateIdentity(d).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(IdentityError)
-    expect(err).toMatchObject({ code: 'identity-key-permissions' })
+    expect(err).toMatchObject({ code: 'IDENTITY_KEY_PERMISSIONS' })
     expect((err as Error).message).toContain('chmod 600')
     await restrictIdentityFile(d)
     await expect(loadOrCreateIdentity(d)).resolves.toBeDefined()
   })
 
-  it('[L4] a corrupt key file is refused with code identity-key-corrupt and left untouched', async () => {
+  it('[L4] a corrupt key file is refused with code IDENTITY_KEY_CORRUPT and left untouched', async () => {
     const d = join(dir, 'corrupt')
     await loadOrCreateIdentity(d)
     const path = join(d, IDENTITY_KEY_FILE)
     await writeFile(path, 'not a key at all', { mode: 0o600 })
-    await expect(loadOrCreateIdentity(d)).rejects.toMatchObject({ code: 'identity-key-corrupt' })
+    await expect(loadOrCreateIdentity(d)).rejects.toMatchObject({ code: 'IDENTITY_KEY_CORRUPT' })
     expect(await readFile(path, 'utf8')).toBe('not a key at all')
   })
 
@@ -70,6 +70,6 @@ describe('identity (Node, key file on disk)', () => {
     await loadOrCreateIdentity(d)
     await chmod(join(d, IDENTITY_KEY_FILE), 0o604)
     await expect(startPeer({ role: 'peer', dataDir: d, listen: ['/ip4/127.0.0.1/tcp/0'] }, { name: 'id-wide' }))
-      .rejects.toMatchObject({ code: 'process-exited' })
+      .rejects.toMatchObject({ code: 'PROCESS_EXITED' })
   })
 })

@@ -13,10 +13,10 @@ describe('createQuireNode (in process)', () => {
   const nodes: QuireNode[] = []
   afterAll(async () => { await Promise.all(nodes.map((n) => n.stop())) })
 
-  it('[L5] an invalid init is refused with code node-config-invalid', async () => {
-    await expect(createQuireNode({ role: 'nope' as 'peer' })).rejects.toMatchObject({ code: 'node-config-invalid' })
-    await expect(createQuireNode({ role: 'peer', listen: ['garbage'] })).rejects.toMatchObject({ code: 'node-config-invalid' })
-    await expect(createQuireNode({ role: 'peer', bootstrap: ['/ip4/127.0.0.1/tcp/4001'] })).rejects.toMatchObject({ code: 'node-config-invalid' })
+  it('[L5] an invalid init is refused with code NODE_CONFIG_INVALID', async () => {
+    await expect(createQuireNode({ role: 'nope' as 'peer' })).rejects.toMatchObject({ code: 'NODE_CONFIG_INVALID' })
+    await expect(createQuireNode({ role: 'peer', listen: ['garbage'] })).rejects.toMatchObject({ code: 'NODE_CONFIG_INVALID' })
+    await expect(createQuireNode({ role: 'peer', bootstrap: ['/ip4/127.0.0.1/tcp/4001'] })).rejects.toMatchObject({ code: 'NODE_CONFIG_INVALID' })
   })
 
   it('[L6] every node speaks the private DHT protocol; a relay serves it and the relay hop protocol, a peer is a DHT client', async () => {

@@ -22,9 +22,9 @@ describe('process harness', () => {
     expect(peer.info.addresses.some((a) => a.startsWith('/ip4/127.0.0.1/tcp/'))).toBe(true)
     expect(await peer.request('peerId', undefined)).toBe(peer.info.peerId)
     expect(await peer.request('connections', undefined)).toEqual([])
-    await expect(peer.request('no-such-command', {})).rejects.toMatchObject({ code: 'unknown-command' })
+    await expect(peer.request('no-such-command', {})).rejects.toMatchObject({ code: 'UNKNOWN_COMMAND' })
     // Params are untrusted JSON on the child's side: a wrong type is an error with a code, not a crash.
-    await expect(peer.request('dial', { addr: 42 } as unknown as { addr: string })).rejects.toMatchObject({ code: 'bad-params' })
+    await expect(peer.request('dial', { addr: 42 } as unknown as { addr: string })).rejects.toMatchObject({ code: 'BAD_PARAMS' })
     await expect(peer.request('dial', { addr: '/ip4/127.0.0.1/tcp/1' })).rejects.toBeInstanceOf(PeerProcessError)
   })
 
@@ -35,7 +35,7 @@ describe('process harness', () => {
     const exit = await peer.kill('SIGKILL')
     expect(exit.signal).toBe('SIGKILL')
     expect(isAlive(peer.pid)).toBe(false)
-    await expect(pending).rejects.toMatchObject({ code: 'process-exited' })
+    await expect(pending).rejects.toMatchObject({ code: 'PROCESS_EXITED' })
     expect(runningProcesses().map((p) => p.pid)).not.toContain(peer.pid)
   })
 
@@ -81,6 +81,6 @@ describe('process harness', () => {
 
   it('[L14] a peer whose config cannot start exits and the start call rejects with its reason', async () => {
     await expect(startPeer({ role: 'peer', dataDir: join(dir, 'g'), listen: ['not-a-multiaddr'] }, { name: 'g' }))
-      .rejects.toMatchObject({ code: 'process-exited' })
+      .rejects.toMatchObject({ code: 'PROCESS_EXITED' })
   })
 })

@@ -8,14 +8,14 @@ const RAW_CODEC = 0x55
 
 /** The DHT key of a project: CIDv1 (raw) of sha-256 of `PROJECT_KEY_NAMESPACE + projectId`. */
 export async function projectKey(projectId: string): Promise<CID> {
-  if (projectId.length === 0) throw new DiscoveryError('project-id-invalid', 'the project id is empty')
+  if (projectId.length === 0) throw new DiscoveryError('PROJECT_ID_INVALID', 'the project id is empty')
   const digest = await sha256.digest(new TextEncoder().encode(PROJECT_KEY_NAMESPACE + projectId))
   return CID.createV1(RAW_CODEC, digest)
 }
 
 /** A discovery call that cannot proceed; `code` is stable. */
 export class DiscoveryError extends Error {
-  readonly code: 'project-id-invalid'
+  readonly code: 'PROJECT_ID_INVALID'
   constructor(code: DiscoveryError['code'], message: string) {
     super(message)
     this.name = 'DiscoveryError'

@@ -1,9 +1,9 @@
 /** Stable codes of {@link IdentityError}. */
 export type IdentityErrorCode =
-  | 'identity-key-permissions'
-  | 'identity-key-corrupt'
-  | 'identity-key-type'
-  | 'identity-store-unavailable'
+  | 'IDENTITY_KEY_PERMISSIONS'
+  | 'IDENTITY_KEY_CORRUPT'
+  | 'IDENTITY_KEY_TYPE'
+  | 'IDENTITY_STORE_UNAVAILABLE'
 
 /** The node's identity key cannot be used; the message says what to do. */
 export class IdentityError extends Error {

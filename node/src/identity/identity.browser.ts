@@ -32,7 +32,7 @@ function decode(bytes: unknown, dbName: string): PrivateKey {
     if (key.type !== 'Ed25519') throw new Error(`${key.type} key`)
     return key
   } catch (err) {
-    throw new IdentityError('identity-key-corrupt',
+    throw new IdentityError('IDENTITY_KEY_CORRUPT',
       `the identity in IndexedDB '${dbName}' is unreadable (${(err as Error).message}); clear this site's data to get a new identity`)
   }
 }
@@ -43,7 +43,7 @@ function decode(bytes: unknown, dbName: string): PrivateKey {
  */
 export async function loadOrCreateIdentity(dbName = 'quire-identity'): Promise<PrivateKey> {
   const idb = (globalThis as { indexedDB?: IdbFactory }).indexedDB
-  if (!idb) throw new IdentityError('identity-store-unavailable', 'IndexedDB is not available (private browsing?); Quire needs it to keep your identity')
+  if (!idb) throw new IdentityError('IDENTITY_STORE_UNAVAILABLE', 'IndexedDB is not available (private browsing?); Quire needs it to keep your identity')
   const open = idb.open(dbName, 1)
   open.onupgradeneeded = () => {
     if (!open.result.objectStoreNames.contains(STORE)) open.result.createObjectStore(STORE)

@@ -49,7 +49,7 @@ async function readKeyFile(path: string): Promise<PrivateKey | undefined> {
     throw err
   }
   if ((mode & 0o077) !== 0) {
-    throw new IdentityError('identity-key-permissions',
+    throw new IdentityError('IDENTITY_KEY_PERMISSIONS',
       `${path} is accessible to other users (mode ${(mode & 0o777).toString(8)}), so the key may be known to them. ` +
       `If only you could have read it, run \`chmod 600 ${path}\`; otherwise delete it to get a new identity (a new peer ID).`)
   }
@@ -58,11 +58,11 @@ async function readKeyFile(path: string): Promise<PrivateKey | undefined> {
   try {
     key = privateKeyFromProtobuf(bytes)
   } catch (err) {
-    throw new IdentityError('identity-key-corrupt',
+    throw new IdentityError('IDENTITY_KEY_CORRUPT',
       `${path} is not a valid libp2p private key (${(err as Error).message}). Restore it from a backup, or delete it to get a new identity (a new peer ID).`)
   }
   if (key.type !== 'Ed25519') {
-    throw new IdentityError('identity-key-type', `${path} holds a ${key.type} key; Quire identities are Ed25519. Delete it to get a new identity.`)
+    throw new IdentityError('IDENTITY_KEY_TYPE', `${path} holds a ${key.type} key; Quire identities are Ed25519. Delete it to get a new identity.`)
   }
   return key
 }

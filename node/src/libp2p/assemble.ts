@@ -17,7 +17,7 @@ const ROLES: readonly QuireRole[] = ['browser', 'relay', 'compute', 'peer']
 
 /** A {@link QuireNodeInit} that cannot make a node (unknown role, bad multiaddr, relay in a browser). */
 export class QuireNodeConfigError extends Error {
-  readonly code = 'node-config-invalid'
+  readonly code = 'NODE_CONFIG_INVALID'
   constructor(message: string) {
     super(message)
     this.name = 'QuireNodeConfigError'

@@ -45,7 +45,7 @@ function obj(params: unknown): Record<string, unknown> {
 
 function str(params: unknown, key: string): string {
   const v = obj(params)[key]
-  if (typeof v !== 'string') throw new PeerCommandError('bad-params', `param '${key}' must be a string`)
+  if (typeof v !== 'string') throw new PeerCommandError('BAD_PARAMS', `param '${key}' must be a string`)
   return v
 }
 
@@ -84,7 +84,7 @@ export const libp2pCommands: CommandModule = (ctx) => {
         if (found.length > 0) return found
         await new Promise((r) => setTimeout(r, 100))
       }
-      throw new PeerCommandError('address-timeout', `no address containing '${contains}' after ${num(params, 'timeoutMs', 20_000)} ms; have ${addresses().join(', ') || 'none'}`)
+      throw new PeerCommandError('ADDRESS_TIMEOUT', `no address containing '${contains}' after ${num(params, 'timeoutMs', 20_000)} ms; have ${addresses().join(', ') || 'none'}`)
     },
     dial: async (params) => {
       const addr = multiaddr(str(params, 'addr'))
@@ -97,7 +97,7 @@ export const libp2pCommands: CommandModule = (ctx) => {
         } catch (err) {
           failedAttempts.push(err instanceof Error ? `${err.name}: ${err.message}` : String(err))
           if (failedAttempts.length >= attempts) {
-            throw new PeerCommandError('dial-failed', `${attempts} dial attempt(s) to ${addr.toString()} failed: ${failedAttempts.join('; ')}`)
+            throw new PeerCommandError('DIAL_FAILED', `${attempts} dial attempt(s) to ${addr.toString()} failed: ${failedAttempts.join('; ')}`)
           }
         }
       }
@@ -119,7 +119,7 @@ export const libp2pCommands: CommandModule = (ctx) => {
         for await (const chunk of stream) received += decoder.decode(chunk.subarray(), { stream: true })
         return received
       })()
-      const onAbort = (): void => { stream.abort(new PeerCommandError('echo-timeout', 'echo timed out')) }
+      const onAbort = (): void => { stream.abort(new PeerCommandError('ECHO_TIMEOUT', 'echo timed out')) }
       signal.addEventListener('abort', onAbort)
       try {
         stream.send(new TextEncoder().encode(text))
@@ -139,7 +139,7 @@ export const libp2pCommands: CommandModule = (ctx) => {
       }
       let timer: ReturnType<typeof setTimeout> | undefined
       const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new PeerCommandError('announce-timeout',
+        timer = setTimeout(() => reject(new PeerCommandError('ANNOUNCE_TIMEOUT',
           `project ${projectId} not announced within ${timeoutMs} ms: ${a.lastError?.message ?? 'no DHT server reachable?'}`)), timeoutMs)
       })
       try { await Promise.race([a.announced, timedOut]) } finally { clearTimeout(timer) }

@@ -44,7 +44,7 @@ function obj(params: unknown): Record<string, unknown> {
 
 function str(params: unknown, key: string): string {
   const v = obj(params)[key]
-  if (typeof v !== 'string') throw new PeerCommandError('bad-params', `param '${key}' must be a string`)
+  if (typeof v !== 'string') throw new PeerCommandError('BAD_PARAMS', `param '${key}' must be a string`)
   return v
 }
 
@@ -67,12 +67,12 @@ export const syncCommands: CommandModule = (ctx) => {
   }
   let blobs: Promise<{ service: BlobService; store: BlobStore }> | undefined
   const blob = async (): Promise<{ service: BlobService; store: BlobStore }> => {
-    if (blobs === undefined) throw new PeerCommandError('blob-not-started', 'call blobStart first')
+    if (blobs === undefined) throw new PeerCommandError('BLOB_NOT_STARTED', 'call blobStart first')
     return blobs
   }
   let started: Promise<QuireRepo> | undefined
   const repo = async (): Promise<QuireRepo> => {
-    if (started === undefined) throw new PeerCommandError('sync-not-started', 'call syncStart first')
+    if (started === undefined) throw new PeerCommandError('SYNC_NOT_STARTED', 'call syncStart first')
     return started
   }
   const find = async (params: unknown): Promise<DocHandle<Record<string, unknown>>> => {
@@ -137,7 +137,7 @@ export const syncCommands: CommandModule = (ctx) => {
         await new Promise<void>((resolve, reject) => {
           const timer = setTimeout(() => {
             handle.off('change', onChange)
-            reject(new PeerCommandError('sync-wait-timeout', `doc.${key} is ${JSON.stringify(A.toJS(handle.doc())[key])}, not ${want}, after ${timeoutMs} ms`))
+            reject(new PeerCommandError('SYNC_WAIT_TIMEOUT', `doc.${key} is ${JSON.stringify(A.toJS(handle.doc())[key])}, not ${want}, after ${timeoutMs} ms`))
           }, timeoutMs)
           const onChange = (): void => {
             if (!matches()) return

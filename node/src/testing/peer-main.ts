@@ -66,14 +66,14 @@ async function main(): Promise<void> {
     const handler = commands[msg.command]
     void (async () => {
       try {
-        if (!handler) throw Object.assign(new Error(`unknown command '${msg.command}'; known: ${Object.keys(commands).join(', ')}`), { code: 'unknown-command' })
+        if (!handler) throw Object.assign(new Error(`unknown command '${msg.command}'; known: ${Object.keys(commands).join(', ')}`), { code: 'UNKNOWN_COMMAND' })
         const result = await handler(msg.params)
         send({ type: 'response', id: msg.id, ok: true, result: result ?? null }, () => { if (stopping) process.exit(0) })
       } catch (err) {
         const e = err as { code?: unknown; message?: unknown }
         send({
           type: 'response', id: msg.id, ok: false,
-          error: { code: typeof e.code === 'string' ? e.code : 'command-failed', message: typeof e.message === 'string' ? e.message : String(err) },
+          error: { code: typeof e.code === 'string' ? e.code : 'COMMAND_FAILED', message: typeof e.message === 'string' ? e.message : String(err) },
         })
       }
     })()

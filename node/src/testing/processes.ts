@@ -74,7 +74,7 @@ export class PeerProcess<M extends CommandTypes = DefaultCommandTypes> {
 
   /** @internal use {@link startProcess} */
   constructor(child: ChildProcess, name: string) {
-    if (child.pid === undefined) throw new PeerProcessError('process-spawn-failed', `could not start ${name}`)
+    if (child.pid === undefined) throw new PeerProcessError('PROCESS_SPAWN_FAILED', `could not start ${name}`)
     this.pid = child.pid
     this.name = name
     this.#child = child
@@ -84,7 +84,7 @@ export class PeerProcess<M extends CommandTypes = DefaultCommandTypes> {
         running.delete(this)
         for (const [, p] of this.#pending) {
           clearTimeout(p.timer)
-          p.reject(new PeerProcessError('process-exited', `${name} exited (code ${code}, signal ${signal}) before answering`))
+          p.reject(new PeerProcessError('PROCESS_EXITED', `${name} exited (code ${code}, signal ${signal}) before answering`))
         }
         this.#pending.clear()
         resolveExit({ code, signal })
@@ -96,7 +96,7 @@ export class PeerProcess<M extends CommandTypes = DefaultCommandTypes> {
 
   /** The `ready` report (peer id and listen addresses); set once the process is ready. */
   get info(): PeerReadyInfo {
-    if (!this.#ready) throw new PeerProcessError('process-not-ready', `${this.name} has not reported ready`)
+    if (!this.#ready) throw new PeerProcessError('PROCESS_NOT_READY', `${this.name} has not reported ready`)
     return this.#ready
   }
 
@@ -108,7 +108,7 @@ export class PeerProcess<M extends CommandTypes = DefaultCommandTypes> {
   /** @internal */
   waitReady(timeout: number): Promise<PeerReadyInfo> {
     return new Promise((resolveReady, rejectReady) => {
-      const timer = setTimeout(() => rejectReady(new PeerProcessError('process-ready-timeout',
+      const timer = setTimeout(() => rejectReady(new PeerProcessError('PROCESS_READY_TIMEOUT',
         `${this.name} did not report ready within ${timeout} ms; see its stderr above`)), timeout)
       const onMessage = (raw: unknown): void => {
         const msg = raw as ChildMessage
@@ -120,20 +120,20 @@ export class PeerProcess<M extends CommandTypes = DefaultCommandTypes> {
       this.#child.on('message', onMessage)
       void this.exited.then((e) => {
         clearTimeout(timer)
-        rejectReady(new PeerProcessError('process-exited', `${this.name} exited (code ${e.code}, signal ${e.signal}) before it was ready; see its stderr above`))
+        rejectReady(new PeerProcessError('PROCESS_EXITED', `${this.name} exited (code ${e.code}, signal ${e.signal}) before it was ready; see its stderr above`))
       })
     })
   }
 
   /** Sends a command and waits for its result; rejects with the child's error code, or on timeout (default 30 s). */
   request<K extends keyof M & string>(command: K, params: M[K]['params'], options: { timeout?: number } = {}): Promise<M[K]['result']> {
-    if (this.#exit) return Promise.reject(new PeerProcessError('process-exited', `${this.name} has exited`))
+    if (this.#exit) return Promise.reject(new PeerProcessError('PROCESS_EXITED', `${this.name} has exited`))
     const id = this.#nextId++
     const timeout = options.timeout ?? 30_000
     return new Promise((resolveReq, rejectReq) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id)
-        rejectReq(new PeerProcessError('request-timeout', `${this.name}: '${command}' got no answer within ${timeout} ms`))
+        rejectReq(new PeerProcessError('REQUEST_TIMEOUT', `${this.name}: '${command}' got no answer within ${timeout} ms`))
       }, timeout)
       this.#pending.set(id, { resolve: resolveReq as (v: unknown) => void, reject: rejectReq, timer })
       const msg: ParentMessage = { type: 'request', id, command, params }
@@ -193,7 +193,7 @@ function pipeWithPrefix(stream: NodeJS.ReadableStream | null, prefix: string): v
  */
 export async function startProcess<M extends CommandTypes = DefaultCommandTypes>(script: string, options: StartProcessOptions = {}): Promise<PeerProcess<M>> {
   if (!existsSync(script)) {
-    throw new PeerProcessError('process-script-missing', `${script} does not exist: run \`npx tsc -b\` in the repository root first`)
+    throw new PeerProcessError('PROCESS_SCRIPT_MISSING', `${script} does not exist: run \`npx tsc -b\` in the repository root first`)
   }
   const child = fork(script, options.args ?? [], {
     env: { ...process.env, ...options.env },
