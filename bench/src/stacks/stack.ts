@@ -1,0 +1,22 @@
+import type { Repo } from '@automerge/automerge-repo'
+
+/**
+ * One sync stack under test: two connected repos on loopback. Every benchmark runs the same code against
+ * each stack, so the figures differ only by what carries the messages.
+ */
+export interface Stack {
+  readonly name: string
+  /**
+   * Starts peer A, lets `prepare` fill it with documents, then starts peer B and connects it to A through a
+   * byte-counting proxy. Resolves once B is connected.
+   */
+  pair(options?: { prepare?: (a: Repo) => Promise<void> }): Promise<Pair>
+}
+
+export interface Pair {
+  readonly a: Repo
+  readonly b: Repo
+  /** Bytes carried between A and B so far, both directions, as counted on the TCP connection. */
+  wireBytes(): number
+  close(): Promise<void>
+}
