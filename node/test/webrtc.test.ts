@@ -39,6 +39,7 @@ describe('WebRTC through the relay (node-datachannel, three processes)', () => {
     expect(await dialer.request('echo', { peerId: listener.info.peerId, text: 'over webrtc' })).toBe('over webrtc')
     const seen = await listener.request('connections', undefined)
     expect(seen.filter((c) => c.peerId === dialer.info.peerId).map((c) => c.kind)).toContain('webrtc')
+    await Promise.all([listener.request('syncStart', {}), dialer.request('syncStart', {})])
   })
 
   it('[L18] the WebRTC connection survives the relay going away', async () => {
@@ -48,5 +49,19 @@ describe('WebRTC through the relay (node-datachannel, three processes)', () => {
     const conns = await dialer.request('connections', undefined)
     expect(conns.find((c) => c.peerId === listener.info.peerId)).toMatchObject({ kind: 'webrtc' })
     expect(await dialer.request('echo', { peerId: listener.info.peerId, text: 'relay is gone' })).toBe('relay is gone')
+  })
+
+  it('[Y19] with the relay gone, documents sync both ways over the direct WebRTC connection', async () => {
+    const conns = await dialer.request('connections', undefined)
+    expect(conns.map((c) => c.kind)).toEqual(['webrtc'])
+    // The repos started after the peers connected: identify-push tells each side about the other's new
+    // protocol, and the sync stream opens; when the relay went, it moved to the WebRTC connection.
+    await expect.poll(() => dialer.request('syncPeers', undefined), { timeout: 10_000 }).toEqual([listener.info.peerId])
+    await expect.poll(() => listener.request('syncPeers', undefined), { timeout: 10_000 }).toEqual([dialer.info.peerId])
+    const url = await dialer.request('syncCreate', { value: { items: ['from dialer'] } })
+    await listener.request('syncWaitFor', { url, key: 'items', length: 1 })
+    await listener.request('syncPush', { url, key: 'items', item: 'from listener' })
+    const doc = (await dialer.request('syncWaitFor', { url, key: 'items', length: 2 })) as { items: string[] }
+    expect(doc.items).toEqual(['from dialer', 'from listener'])
   })
 })

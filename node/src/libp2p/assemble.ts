@@ -1,7 +1,7 @@
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import { noise } from '@libp2p/noise'
 import { yamux } from '@libp2p/yamux'
-import { identify } from '@libp2p/identify'
+import { identify, identifyPush } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'
 import { kadDHT } from '@libp2p/kad-dht'
 import { bootstrap } from '@libp2p/bootstrap'
@@ -47,6 +47,9 @@ export async function assembleQuireNode(init: QuireNodeInit, platform: PlatformT
   const webrtc = init.webrtc ?? platform.defaultWebRTC
   const services: Record<string, unknown> = {
     identify: identify(),
+    // Tells connected peers when our protocols change (a repo or blob service started after the connection
+    // was made), so their topologies fire and they open the sync stream; without it they never learn.
+    identifyPush: identifyPush(),
     ping: ping(),
     dht: kadDHT({
       protocol: QUIRE_DHT_PROTOCOL,

@@ -1,5 +1,5 @@
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
-import type { Identify } from '@libp2p/identify'
+import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
 import type { KadDHT } from '@libp2p/kad-dht'
 import type { CircuitRelayService } from '@libp2p/circuit-relay-v2'
@@ -35,6 +35,7 @@ export interface QuireNodeInit {
 /** The services every Quire node runs; `relay` only on role `relay`. */
 export interface QuireServices extends Record<string, unknown> {
   identify: Identify
+  identifyPush: IdentifyPush
   ping: Ping
   dht: KadDHT
   relay?: CircuitRelayService

@@ -1,11 +1,13 @@
 // The generic peer process that tests start with `startPeer(config)`. Node entry point: polyfills first.
 import '../polyfills.js'
 import { mkdirSync } from 'node:fs'
-import { createQuireNode } from '../libp2p/index.js'
+import { createQuireNode, installCrashGuard } from '../libp2p/index.js'
 import { loadOrCreateIdentity } from '../identity/index.js'
 import { libp2pCommands } from './peer-commands-libp2p.js'
 import { syncCommands } from './peer-commands-sync.js'
 import type { ChildMessage, CommandHandler, ParentMessage, PeerContext, PeerMainConfig } from './peer-context.js'
+
+installCrashGuard((line) => process.stderr.write(`${line}\n`))
 
 function readConfig(): PeerMainConfig {
   const raw = process.argv[2] ?? process.env.QUIRE_PEER_CONFIG

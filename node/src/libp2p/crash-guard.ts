@@ -1,0 +1,45 @@
+/**
+ * A guard against a known class of js-libp2p bugs: a stream muxer writes from a detached microtask after
+ * its connection closed (yamux 8's `newStream` queues a window update with `queueMicrotask`;
+ * `AbstractMessageStream` does the same on drain, js-libp2p issue 3512), and the resulting
+ * `StreamStateError` escapes as an uncaught exception that no caller can catch. Any peer can trigger it by
+ * closing a connection at the wrong moment, so a daemon that let it through could be crashed remotely.
+ *
+ * The error means only "that stream is already gone", so the guard counts and logs it and keeps the peer
+ * up; every other uncaught exception still ends the process, as Node would.
+ */
+
+/** True for the uncaught libp2p stream race described above, and nothing else. */
+export function isLibp2pStreamRace(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'StreamStateError') return false
+  return /[\\/]@libp2p[\\/](yamux|utils)[\\/]/.test(error.stack ?? '')
+}
+
+export interface CrashGuard {
+  /** How many stream races were absorbed. */
+  readonly absorbed: number
+  uninstall(): void
+}
+
+/**
+ * Installs the guard on this process (daemons and peer processes call it first thing). Returns a handle
+ * with the count of absorbed races; `log` receives one line per absorbed race.
+ */
+export function installCrashGuard(log: (line: string) => void = (line) => console.warn(line)): CrashGuard {
+  let absorbed = 0
+  const onUncaught = (error: Error): void => {
+    if (isLibp2pStreamRace(error)) {
+      absorbed++
+      log(`[quire] absorbed a libp2p stream race (a write to a stream whose connection had closed): ${error.message}`)
+      return
+    }
+    // Not ours to absorb: behave as Node does without a handler.
+    console.error(error)
+    process.exit(1)
+  }
+  process.on('uncaughtException', onUncaught)
+  return {
+    get absorbed() { return absorbed },
+    uninstall: () => { process.off('uncaughtException', onUncaught) },
+  }
+}
