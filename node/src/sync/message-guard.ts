@@ -84,7 +84,10 @@ function checkEphemeralData(data: unknown): void {
  */
 export function checkMessage(value: unknown, remote: string, self: string): Message {
   if (!isObj(value) || !isStr(value.type)) invalid('frame is not a message with a type')
-  if (!isStr(value.senderId) || !isStr(value.targetId)) invalid('message without senderId/targetId')
+  // Addressing is implied by the authenticated stream and omitted on the wire (Y20); restore it here.
+  if (value.targetId === undefined) value.targetId = self
+  if (value.senderId === undefined) value.senderId = remote
+  if (!isStr(value.senderId) || !isStr(value.targetId)) invalid('message with a senderId/targetId that is not a string')
   if (value.targetId !== self) throw new SyncError('WRONG_TARGET', `message addressed to ${value.targetId}, not to us`)
   if (value.type !== 'ephemeral' && value.senderId !== remote) {
     throw new SyncError('WRONG_SENDER', `message claims sender ${value.senderId} on a stream from ${remote}`)

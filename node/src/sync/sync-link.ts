@@ -78,7 +78,11 @@ export class SyncLink {
   }
 
   sendMessage(message: Message): void {
-    this.#sendBody(encode(message))
+    // Both ends of the stream are authenticated, so the addressing automerge-repo puts in every message is
+    // redundant on the wire: two libp2p peer ids are about 105 bytes, more than a typical sync message
+    // carries. The receiver restores them (Y20). Gossiped ephemeral messages keep a foreign author's id.
+    const { targetId: _target, senderId, ...rest } = message as Message & { senderId: string; targetId: string }
+    this.#sendBody(encode(senderId === this.#opts.self ? rest : { ...rest, senderId }))
   }
 
   /** Stops reading (frames stay in libp2p's bounded read buffer) until {@link resume}. */

@@ -1,0 +1,42 @@
+/** Stable codes of {@link AccessError}. */
+export type AccessErrorCode =
+  /** An invite link or token that does not decode: damaged or cut short. */
+  | 'INVITE_MALFORMED'
+  /** An invite whose signature does not verify, or is not an invite at all. */
+  | 'INVITE_FORGED'
+  /** An invite used after its expiry. */
+  | 'INVITE_EXPIRED'
+  /** An invite whose every use has been redeemed. */
+  | 'INVITE_USED_UP'
+  /** An invite revoked by an admin, or whose issuer no longer has admin rights. */
+  | 'INVITE_REVOKED'
+  /** An invite for another project than the grants document's. */
+  | 'INVITE_WRONG_PROJECT'
+  /** This peer already redeemed this invite (a replayed redemption). */
+  | 'INVITE_ALREADY_REDEEMED'
+  /** A redemption request that does not verify, or names another invite or project. */
+  | 'REDEMPTION_FORGED'
+  /** A grant whose signature does not verify against its issuer's key. */
+  | 'GRANT_FORGED'
+  /** A revocation whose signature does not verify against its issuer's key. */
+  | 'REVOCATION_FORGED'
+  /** A signed entry whose fields do not fit its kind (or of a kind or version this code does not know). */
+  | 'ENTRY_MALFORMED'
+  /** The signing key has no admin rights in this project. */
+  | 'NOT_ADMIN'
+  /** Neither the caller nor the grants document says who owns the project, or which project it is. */
+  | 'OWNER_UNKNOWN'
+  /** A key or peer id that is not Ed25519 (Quire identities are Ed25519). */
+  | 'KEY_UNSUPPORTED'
+  /** An argument that does not fit (unknown role, bad time, bad peer id). */
+  | 'INVALID_ARGUMENT'
+
+/** An access-control refusal or misuse; `code` is stable, the message says what to do. */
+export class AccessError extends Error {
+  readonly code: AccessErrorCode
+  constructor(code: AccessErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'AccessError'
+    this.code = code
+  }
+}
