@@ -17,6 +17,7 @@ export async function initialSync(stack: Stack, count: number, corpus: string): 
   const urls: AutomergeUrl[] = []
   let contentBytes = 0
   const pair = await stack.pair({
+    countBytes: true,
     async prepare(a) {
       for (let i = 0; i < count; i++) {
         const start = (i * 997) % Math.max(1, corpus.length - 4096)

@@ -14,20 +14,20 @@ export const automergeWebSocket: Stack = {
     if (address === null || typeof address === 'string') throw new Error('unexpected WebSocket server address')
     const a = new Repo({ network: [new WebSocketServerAdapter(wss as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0])], peerId: 'bench-a' as PeerId, sharePolicy: async () => true })
     await options.prepare?.(a)
-    const proxy = await startByteCountingProxy(address.port)
-    const client = new WebSocketClientAdapter(`ws://127.0.0.1:${proxy.port}`)
+    const proxy = options.countBytes === true ? await startByteCountingProxy(address.port) : undefined
+    const client = new WebSocketClientAdapter(`ws://127.0.0.1:${proxy?.port ?? address.port}`)
     const b = new Repo({ network: [client], peerId: 'bench-b' as PeerId, sharePolicy: async () => true })
     await client.whenReady()
     return {
       a,
       b,
-      wireBytes: () => proxy.bytes(),
+      wireBytes: () => proxy?.bytes() ?? 0,
       async close() {
         await b.shutdown()
         await a.shutdown()
         for (const ws of wss.clients) ws.terminate()
         await new Promise<void>((resolve) => wss.close(() => resolve()))
-        await proxy.close()
+        await proxy?.close()
       },
     }
   },

@@ -20,20 +20,20 @@ export const quireLibp2p: Stack = {
     await options.prepare?.(a.repo)
     const tcpPort = nodeA.getMultiaddrs().map((m) => /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)(\/p2p\/[^/]+)?$/.exec(m.toString())?.[1]).find(Boolean)
     if (tcpPort === undefined) throw new Error('peer A has no TCP address')
-    const proxy = await startByteCountingProxy(Number(tcpPort))
+    const proxy = options.countBytes === true ? await startByteCountingProxy(Number(tcpPort)) : undefined
     const nodeB = await node()
     const b = await createQuireRepo({ libp2p: nodeB })
     repos.push(b)
-    await nodeB.dial(multiaddr(`/ip4/127.0.0.1/tcp/${proxy.port}/p2p/${nodeA.peerId.toString()}`))
+    await nodeB.dial(multiaddr(`/ip4/127.0.0.1/tcp/${proxy?.port ?? tcpPort}/p2p/${nodeA.peerId.toString()}`))
     await waitFor(() => b.repo.peers.includes(nodeA.peerId.toString() as never))
     return {
       a: a.repo,
       b: b.repo,
-      wireBytes: () => proxy.bytes(),
+      wireBytes: () => proxy?.bytes() ?? 0,
       async close() {
         for (const r of repos.reverse()) await r.stop()
         for (const n of nodes) await n.stop()
-        await proxy.close()
+        await proxy?.close()
       },
     }
   },
