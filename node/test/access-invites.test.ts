@@ -30,13 +30,18 @@ const [owner, admin2, alice, bob, carol, writer, mallory] = keys as [PrivateKey,
 const id = peerIdOfKey
 const OWNER = id(owner)
 
-async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
+async function errorOf(fn: () => Promise<unknown>): Promise<AccessError> {
   try {
     await fn()
   } catch (err) {
-    return err instanceof AccessError ? err.code : `not an AccessError: ${String(err)}`
+    if (err instanceof AccessError) return err
+    throw err
   }
-  return undefined
+  throw new Error('expected an AccessError, but nothing was thrown')
+}
+
+async function codeOf(fn: () => Promise<unknown>): Promise<string> {
+  return (await errorOf(fn)).code
 }
 
 function append(doc: A.Doc<GrantsDoc>, entries: readonly NewGrantEntry[]): A.Doc<GrantsDoc> {
@@ -101,7 +106,7 @@ describe('invites', () => {
     expect(await codeOf(() => verifyInvite(wrongContext))).toBe('INVITE_FORGED')
     expect(await codeOf(() => verifyInvite(token, { now: NOW + HOUR }))).toBe('INVITE_EXPIRED')
     expect((await verifyInvite(token, { now: NOW + HOUR - 1 })).role).toBe('writer')
-    const err = await verifyInvite(token, { now: NOW + HOUR }).catch((e: unknown) => e as AccessError)
+    const err = await errorOf(() => verifyInvite(token, { now: NOW + HOUR }))
     expect(err.message).toMatch(/expired at .* ask a project admin for a new one/)
   })
 
@@ -136,7 +141,7 @@ describe('invites', () => {
     // Another admin device counts uses from the document.
     const second = await redeem(first.doc, token, bob, admin2)
     expect(canWrite(await computeMembership(second.doc, { now: NOW }), id(bob))).toBe(true)
-    const err = await redeem(second.doc, token, carol).catch((e: unknown) => e as AccessError)
+    const err = await errorOf(() => redeem(second.doc, token, carol))
     expect(err.code).toBe('INVITE_USED_UP')
     expect(err.message).toMatch(/all have joined: ask a project admin for a new invite/)
   })

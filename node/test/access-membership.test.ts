@@ -14,6 +14,7 @@ import {
   canWrite,
   computeMembership,
   peerIdOfKey,
+  revokeMember,
   signGrant,
   signRevocation,
   signingBytes,
@@ -206,5 +207,37 @@ describe('membership', () => {
     expect(table(id(erin))).toEqual([true, false, false, true, false]) // relay
     expect(table(id(mallory))).toEqual([false, false, false, false, false])
     expect(m.members.get(id(bob))!.roles).toEqual(['writer', 'compute'])
+  })
+
+  it('[A17] deleting or overwriting entries (unsigned Automerge changes) undoes nothing: every entry ever held counts', async () => {
+    const toAlice = await grant(owner, alice, 'writer')
+    const toBob = await grant(owner, bob, 'admin')
+    const revokeAlice = await revoke(owner, toAlice.id)
+    const doc = docWith([toAlice, toBob, revokeAlice])
+    // Alice, or anyone who can write the document, deletes the revocation and overwrites Bob's grant.
+    const tampered = A.change(A.clone(doc), (d) => {
+      delete d.entries[revokeAlice.id]
+      d.entries[toBob.id] = { payload: new Uint8Array(3), signature: toBob.signature }
+    })
+    const m = await computeMembership(tampered, { now: NOW })
+    expect(rolesOf(m)).toEqual({ [OWNER]: ['admin'], [id(bob)]: ['admin'] })
+    expect(reasonOf(m, toAlice.id)).toBe('REVOKED')
+    expect(m.rejected.map((r) => r.id)).toEqual([toAlice.id])
+    const reloaded = A.load<GrantsDoc>(A.save(tampered))
+    expect(rolesOf(await computeMembership(reloaded, { now: NOW }))).toEqual(rolesOf(m))
+  })
+
+  it('[A18] revokeMember revokes every grant that gives a peer rights; the owner cannot be removed', async () => {
+    const toAlice = await grant(owner, alice, 'admin')
+    const bobWriter = await grant(owner, bob, 'writer')
+    const bobCompute = await grant(alice, bob, 'compute')
+    const doc = docWith([toAlice, bobWriter, bobCompute])
+    const before = await computeMembership(doc, { now: NOW })
+    const revocations = await revokeMember(alice, before, id(bob), { issued: NOW })
+    expect(revocations.map((r) => r.record.target).sort()).toEqual([bobWriter.id, bobCompute.id].sort())
+    const after = await computeMembership(append(doc, revocations), { now: NOW })
+    expect(canRead(after, id(bob))).toBe(false)
+    expect(await revokeMember(alice, after, id(bob))).toEqual([])
+    await expect(revokeMember(alice, before, OWNER)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
   })
 })

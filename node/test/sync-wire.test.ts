@@ -10,7 +10,7 @@ afterEach(async () => {
 
 async function peer(withRepo: boolean): Promise<{ node: QuireNode; q?: QuireRepo }> {
   const node = await startLoopbackNode()
-  stops.push(() => node.stop())
+  stops.push(async () => { await node.stop() })
   if (!withRepo) return { node }
   const q = await createQuireRepo({ libp2p: node })
   stops.push(() => q.stop())

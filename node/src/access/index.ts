@@ -32,4 +32,5 @@ export {
 } from './invites.js'
 export { computeMembership, type Membership, type MembershipOptions, type Member, type RejectedEntry, type RejectionReason } from './membership.js'
 export { canRead, canWrite, canCompute, canHost, canAdmin } from './capabilities.js'
+export { revokeMember } from './remove-member.js'
 export { acceptRedemption, type RedemptionTokens, type AcceptRedemptionOptions, type AcceptedRedemption } from './redeem.js'

@@ -5,7 +5,7 @@
  * (never on their order or on which peer merged what), so every peer with the same entries and the same
  * `now` computes the same membership. Rules: node/PROTOCOL.md, A rules.
  */
-import { readGrants, type SignedEntry } from '@quire/crdt'
+import { readGrants, readGrantsHistory, type SignedEntry } from '@quire/crdt'
 import { AccessError } from './errors.js'
 import { isEd25519PeerId } from './keys.js'
 import { isProjectId, type Grant, type Redemption, type Revocation } from './records.js'
@@ -70,7 +70,8 @@ export interface Membership {
 
 /**
  * Computes membership from a grants document (any value: junk yields the owner alone). Throws only
- * `OWNER_UNKNOWN`, when neither `options` nor the document names a usable owner and project.
+ * `OWNER_UNKNOWN`, when neither `options` nor the document names a usable owner and project, and
+ * `INVALID_ARGUMENT` for a `now` that is not a number.
  */
 export async function computeMembership(grantsDoc: unknown, options: MembershipOptions): Promise<Membership> {
   const { now } = options
@@ -86,11 +87,15 @@ export async function computeMembership(grantsDoc: unknown, options: MembershipO
   if (doc?.owner != null && doc.owner !== owner) problems.push(`The document names ${doc.owner} as owner, not ${owner}: its owner field was ignored.`)
   if (doc?.project != null && doc.project !== project) problems.push(`The document is about project ${doc.project}, not ${project}: its entries for other projects do not count.`)
 
-  const rejected: RejectedEntry[] = (doc?.brokenEntries ?? []).map((b) => ({ id: b.id, kind: null, reason: 'MALFORMED' as const, message: b.reason }))
   const grants: Grant[] = []
   const revocations: Revocation[] = []
   const redemptions: Redemption[] = []
-  const checked = await Promise.all((doc?.entries ?? []).map(async (entry: SignedEntry) => ({ entry, result: await checkSigned(entry.payload, entry.signature, entry.fields) })))
+  const entries = entriesOf(grantsDoc, doc?.entries ?? [])
+  // An entry overwritten with junk is still its history's well-formed entry, not a broken one.
+  const wellFormed = new Set(entries.map((e) => e.id))
+  const rejected: RejectedEntry[] = (doc?.brokenEntries ?? []).filter((b) => !wellFormed.has(b.id))
+    .map((b) => ({ id: b.id, kind: null, reason: 'MALFORMED' as const, message: b.reason }))
+  const checked = await Promise.all(entries.map(async (entry) => ({ entry, result: await checkSigned(entry.payload, entry.signature, entry.fields) })))
   for (const { entry, result } of checked) {
     const reject = (reason: RejectionReason, message: string): void => { rejected.push({ id: entry.id, kind: entry.kind, reason, message }) }
     if (isRejection(result)) { reject(result.reason, result.message); continue }
@@ -140,6 +145,16 @@ export async function computeMembership(grantsDoc: unknown, options: MembershipO
   }
   rejected.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
   return { project, owner, now, members: membersOf(owner, chain.accepted), accepted: accepted.sort(), rejected, revoked, redemptions: redeemed, problems }
+}
+
+/**
+ * The entries in the document now and every entry it ever held (its Automerge history), once each: a
+ * deletion or overwrite by someone who could write the document must not undo a signed entry.
+ */
+function entriesOf(grantsDoc: unknown, current: readonly SignedEntry[]): SignedEntry[] {
+  const all = new Map<string, SignedEntry>()
+  for (const entry of [...current, ...readGrantsHistory(grantsDoc)]) all.set(`${entry.id}/${entry.payload.join(',')}`, entry)
+  return [...all.values()]
 }
 
 /** The grants reachable from the owner through admins, skipping revoked ones. */
