@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// The `quire-relay` command. Node entry point: the node package's polyfills load with @quire/node, which
+// is imported (through start-relay) before anything touches libp2p.
+import { installCrashGuard } from '@quire/node'
+import { helpText } from './config/help.js'
+import { resolveRelayConfig } from './config/resolve-config.js'
+import { RelayError } from './errors.js'
+import { startRelay } from './start-relay.js'
+
+// A libp2p stream race (yamux) can surface as an uncaught exception that any peer can trigger; the node
+// package's guard absorbs exactly that error, so one peer cannot take the relay down.
+installCrashGuard((line) => process.stderr.write(`quire-relay: ${line}\n`))
+
+async function main(): Promise<number> {
+  let resolved
+  try {
+    resolved = resolveRelayConfig(process.argv.slice(2))
+  } catch (err) {
+    if (err instanceof RelayError) {
+      process.stderr.write(`quire-relay: ${err.message}\n(${err.code}; see quire-relay --help)\n`)
+      return 2
+    }
+    throw err
+  }
+  if (resolved.help || resolved.config === undefined) {
+    process.stdout.write(helpText())
+    return 0
+  }
+  const config = resolved.config
+  const relay = await startRelay(config)
+  const hosting = config.hosting.mode === 'open'
+    ? `open (${config.hosting.maxDocumentsPerPeer} documents, ${config.hosting.maxBytesPerPeer} bytes per peer)`
+    : `allowlist (${config.hosting.documents.length} documents, ${config.hosting.projects.length} projects)`
+  if (config.hosting.mode === 'allowlist' && config.hosting.documents.length + config.hosting.projects.length === 0) {
+    process.stderr.write('quire-relay: the allowlist is empty, so this relay hosts no documents; add --allow or --allow-project, or use --hosting open\n')
+  }
+  // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
+  process.stdout.write(JSON.stringify({ event: 'ready', peerId: relay.peerId, addresses: relay.addresses, httpUrls: relay.httpUrls, pid: process.pid }) + '\n')
+  process.stderr.write(`quire-relay ${relay.peerId} listening on ${relay.addresses.join(' ')}; HTTP ${relay.httpUrls.join(' ') || 'off'}; hosting ${hosting}\n`)
+  process.send?.({ type: 'ready', info: { peerId: relay.peerId, addresses: relay.addresses, pid: process.pid, httpUrls: relay.httpUrls } })
+
+  await new Promise<void>((resolveStop) => {
+    const onSignal = (signal: string): void => {
+      process.stderr.write(`quire-relay: ${signal}: writing documents to disk and stopping\n`)
+      resolveStop()
+    }
+    process.once('SIGTERM', () => onSignal('SIGTERM'))
+    process.once('SIGINT', () => onSignal('SIGINT'))
+    // Started by a test harness over IPC: do not outlive it.
+    process.once('disconnect', () => onSignal('parent gone'))
+  })
+  await relay.stop()
+  return 0
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  const e = err as { code?: unknown; message?: unknown }
+  process.stderr.write(`quire-relay: ${typeof e.message === 'string' ? e.message : String(err)}${typeof e.code === 'string' ? ` (${e.code})` : ''}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,57 @@
+/**
+ * The one table of relay options: it drives the flag parser, the environment variables, the config file's
+ * fields and `--help`, so the four never disagree.
+ */
+
+/** How an option's value is written and checked. */
+export type OptionKind = 'path' | 'string' | 'list' | 'int' | 'bool' | 'hosting'
+
+/** One relay option. */
+export interface OptionSpec {
+  /** Field name in the config file (camelCase); the flag is its kebab-case, the variable QUIRE_RELAY_<SNAKE>. */
+  key: string
+  kind: OptionKind
+  /** Shown in `--help`, with the default. */
+  help: string
+  /** The default as shown in `--help`. */
+  shownDefault?: string
+  /** Smallest accepted value of an `int`. */
+  min?: number
+  /** The flag, when it is not the kebab-case of `key` (a repeatable flag named in the singular). */
+  flag?: string
+  /** How the value is shown in `--help`. */
+  placeholder?: string
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'dataDir', kind: 'path', help: 'Directory for the identity key and the document database (created, mode 0700).', shownDefault: './quire-relay-data' },
+  { key: 'listen', placeholder: '<multiaddr>', kind: 'list', help: 'libp2p listen multiaddr, TCP or WebSocket (repeat or comma-separate). Every /ws address also answers HTTP: /healthz, /metrics, the web app.', shownDefault: '/ip4/0.0.0.0/tcp/4001,/ip4/0.0.0.0/tcp/4002/ws' },
+  { key: 'announce', placeholder: '<multiaddr>', kind: 'list', help: 'Multiaddr to announce instead of the listen addresses, e.g. /dns4/relay.example.org/tcp/443/wss.', shownDefault: 'none' },
+  { key: 'bootstrap', placeholder: '<multiaddr>', kind: 'list', help: 'Peer to dial on start, a multiaddr ending in /p2p/<peer id>.', shownDefault: 'none' },
+  { key: 'peers', flag: '--peer', placeholder: '<multiaddr>', kind: 'list', help: 'Federated relay, a multiaddr ending in /p2p/<peer id>: kept connected, and every document both relays host is replicated between them.', shownDefault: 'none' },
+  { key: 'hosting', kind: 'hosting', help: "Hosting policy: 'allowlist' (only the --allow and --allow-project documents) or 'open' (any document, with per-peer quotas).", shownDefault: 'allowlist' },
+  { key: 'allow', placeholder: '<document id|url>', kind: 'list', help: 'Allowlist: a document id or automerge: URL to host.', shownDefault: 'none' },
+  { key: 'allowProject', placeholder: '<project id|url>', kind: 'list', help: 'Allowlist: a project document id or URL; the project and every document it links are hosted.', shownDefault: 'none' },
+  { key: 'maxDocsPerPeer', kind: 'int', min: 0, help: 'Open hosting: documents one peer may bring.', shownDefault: '100' },
+  { key: 'maxBytesPerPeer', kind: 'int', min: 0, help: 'Open hosting: bytes of changes one peer may store.', shownDefault: '104857600 (100 MiB)' },
+  { key: 'maxConnections', kind: 'int', min: 1, help: 'Open connections at most; newer inbound ones beyond it are closed.', shownDefault: '1024' },
+  { key: 'maxLoadedDocuments', kind: 'int', min: 1, help: 'Documents kept in memory at most; least recently used idle ones are unloaded.', shownDefault: '1000' },
+  { key: 'idleUnloadMs', kind: 'int', min: 0, help: 'Unload a document no peer has synced for this many ms.', shownDefault: '60000' },
+  { key: 'maxReservations', kind: 'int', min: 0, help: 'Circuit relay: peers holding a reservation at once (one per peer).', shownDefault: '512' },
+  { key: 'reservationTtlMs', kind: 'int', min: 1000, help: 'Circuit relay: reservation lifetime before renewal, ms.', shownDefault: '7200000 (2 h)' },
+  { key: 'relayedConnectionDurationMs', kind: 'int', min: 1000, help: 'Circuit relay: longest relayed connection, ms.', shownDefault: '3600000 (1 h)' },
+  { key: 'relayedConnectionDataBytes', kind: 'int', min: 1024, help: 'Circuit relay: bytes one relayed connection may carry.', shownDefault: '1073741824 (1 GiB)' },
+  { key: 'maxFrameBytes', kind: 'int', min: 1024, help: 'Largest sync frame accepted or sent, bytes.', shownDefault: '16777216 (16 MiB)' },
+  { key: 'staticRoot', kind: 'path', help: 'Directory of the built web app, served over HTTP when it exists.', shownDefault: 'none' },
+  { key: 'allowLoopback', kind: 'bool', help: 'Development and tests only: allow dialing loopback addresses.', shownDefault: 'false' },
+]
+
+/** `dataDir` -> `--data-dir` (or the option's own `flag`). */
+export function flagName(key: string): string {
+  return OPTIONS.find((o) => o.key === key)?.flag ?? '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
+}
+
+/** `dataDir` -> `QUIRE_RELAY_DATA_DIR`. */
+export function envName(key: string): string {
+  return 'QUIRE_RELAY_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()
+}

@@ -1,0 +1,87 @@
+/**
+ * The relay's configuration as `startRelay` takes it. The CLI builds one from flags, environment variables,
+ * a JSON file and defaults (`resolveRelayConfig`); programs and tests may build one directly.
+ */
+
+/** Which documents the relay hosts. */
+export type HostingPolicyConfig =
+  | {
+    mode: 'allowlist'
+    /** Document ids (or `automerge:` URLs) the relay hosts for anyone who asks. */
+    documents: string[]
+    /**
+     * Project document ids (or URLs): the project document and every document it links (files, grants, chat)
+     * are hosted.
+     */
+    projects: string[]
+  }
+  | {
+    mode: 'open'
+    /** Documents one peer may bring to the relay (documents it is the first to send). */
+    maxDocumentsPerPeer: number
+    /** Bytes of changes one peer may store on the relay, over all documents. */
+    maxBytesPerPeer: number
+  }
+
+/** Resource limits; every one is chosen on purpose (see `DEFAULT_LIMITS` for why each default). */
+export interface RelayLimitsConfig {
+  /** Open connections (inbound and outbound) at most; newer inbound ones beyond it are closed. */
+  maxConnections: number
+  /** Documents kept in memory at most; the least recently used idle ones are unloaded beyond it. */
+  maxLoadedDocuments: number
+  /** A document no peer has synced for this long is unloaded (ms). */
+  idleUnloadMs: number
+  /** Circuit relay v2: peers holding a reservation at once (each peer holds at most one). */
+  maxReservations: number
+  /** Circuit relay v2: how long a reservation lasts before renewal (ms). */
+  reservationTtlMs: number
+  /** Circuit relay v2: how long one relayed connection may stay open (ms). */
+  relayedConnectionDurationMs: number
+  /** Circuit relay v2: bytes one relayed connection may carry. */
+  relayedConnectionDataBytes: number
+  /** Largest sync frame accepted or sent (bytes). */
+  maxFrameBytes: number
+}
+
+/** Everything `startRelay` needs. */
+export interface RelayConfig {
+  /** Identity key, document database and hosting index live here; created (mode 0700) if missing. */
+  dataDir: string
+  /** libp2p listen multiaddrs: TCP and WebSocket; every `/ws` address also answers HTTP. */
+  listen: string[]
+  /** Addresses to announce instead of the listen addresses (public DNS names behind NAT). */
+  announce: string[]
+  /** Peers to dial on start (other relays), multiaddrs ending in `/p2p/<peer id>`. */
+  bootstrap: string[]
+  /**
+   * Federation: relays (multiaddrs ending in `/p2p/<peer id>`) this relay keeps connected to and
+   * replicates the documents both host with, in both directions.
+   */
+  peers: string[]
+  hosting: HostingPolicyConfig
+  limits: RelayLimitsConfig
+  /** A directory of static files (the built web app) served over HTTP; skipped when missing. */
+  staticRoot?: string
+  /** Development and tests only: allow dialing loopback addresses. */
+  allowLoopback: boolean
+}
+
+/** Defaults, each for a reason. */
+export const DEFAULT_LIMITS: RelayLimitsConfig = {
+  // A small institution's relay: a few hundred browsers plus relays and compute peers.
+  maxConnections: 1024,
+  // Automerge documents cost roughly 10 to 100 KB each in memory; 1,000 bounds a busy relay to ~100 MB.
+  maxLoadedDocuments: 1000,
+  // Long enough that a peer reconnecting after a blip does not reload the document.
+  idleUnloadMs: 60_000,
+  maxReservations: 512,
+  reservationTtlMs: 2 * 60 * 60 * 1000,
+  // Enough for WebRTC signaling (KiB, seconds) and for whole syncs between peers that cannot reach each
+  // other directly.
+  relayedConnectionDurationMs: 60 * 60 * 1000,
+  relayedConnectionDataBytes: 1024 * 1024 * 1024,
+  maxFrameBytes: 16 * 1024 * 1024,
+}
+
+/** The standard ports of a relay: 4001 TCP, 4002 WebSocket (and HTTP). */
+export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/4001', '/ip4/0.0.0.0/tcp/4002/ws']

@@ -1,0 +1,35 @@
+/** Stable codes of {@link RelayError}; log lines, metrics and tests use them, so they never change. */
+export type RelayErrorCode =
+  /** A command-line flag is unknown or its value is invalid. */
+  | 'RELAY_FLAG_INVALID'
+  /** An environment variable `QUIRE_RELAY_*` has an invalid value. */
+  | 'RELAY_ENV_INVALID'
+  /** The config file cannot be read, is not JSON, or a field in it is invalid. */
+  | 'RELAY_CONFIG_INVALID'
+  /** The merged configuration is inconsistent (e.g. open hosting with an allowlist). */
+  | 'RELAY_CONFIG_CONFLICT'
+  /** The data directory cannot be created or opened (another relay may be using it). */
+  | 'RELAY_DATA_DIR_UNAVAILABLE'
+  /** libp2p's WebSocket listener could not be found to answer HTTP on its port. */
+  | 'RELAY_HTTP_UNAVAILABLE'
+  /** libp2p's connection manager could not be given the connection limit. */
+  | 'RELAY_LIMITS_UNAVAILABLE'
+
+/** A relay cannot start or run as configured; the message says what happened and what to do. */
+export class RelayError extends Error {
+  readonly code: RelayErrorCode
+  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'RelayError'
+    this.code = code
+  }
+}
+
+/** Why a relay refused a peer's document; logged and counted in metrics by this code. */
+export type RefusalCode =
+  /** The document is not in the relay's allowlist. */
+  | 'RELAY_NOT_HOSTED'
+  /** Open hosting: the peer already brought as many documents as its quota allows. */
+  | 'RELAY_QUOTA_DOCUMENTS'
+  /** Open hosting: the peer already stored as many bytes as its quota allows. */
+  | 'RELAY_QUOTA_BYTES'

@@ -1,0 +1,93 @@
+import type { DocumentId, Repo } from '@automerge/automerge-repo'
+
+/** Options of {@link DocUnloader}. */
+export interface DocUnloaderInit {
+  repo: Repo
+  /** Documents kept in memory at most. */
+  maxLoaded: number
+  /** A document untouched for this long (ms) is unloaded. */
+  idleMs: number
+  /** Peers whose sync does not keep a document loaded (federated relays stay connected forever). */
+  isBackgroundPeer: (peerId: string) => boolean
+  /** Documents never unloaded (allowlisted projects, whose links the policy follows). */
+  isPinned?: (documentId: string) => boolean
+  /** How often to look (ms). */
+  intervalMs?: number
+}
+
+/**
+ * Unloads hosted documents nobody is using, so a relay hosting many documents holds only the active ones
+ * in memory. A document is in use while a member's peer (not a federated relay) syncs it, or was touched
+ * less than `idleMs` ago. Beyond `maxLoaded`, idle documents go least recently used first; documents in use
+ * are never unloaded. An unloaded document is loaded again from disk when a peer next asks for it.
+ *
+ * Uses `Repo.removeFromCache` (automerge-repo 2.5, marked experimental): it unloads the handle and removes
+ * its synchronizer.
+ */
+export class DocUnloader {
+  unloaded = 0
+  readonly #init: DocUnloaderInit
+  /** Last touch per document; Map order is least recently used first. */
+  readonly #touched = new Map<DocumentId, number>()
+  readonly #timer: NodeJS.Timeout
+  #running = false
+
+  constructor(init: DocUnloaderInit) {
+    this.#init = init
+    const interval = init.intervalMs ?? Math.max(250, Math.min(1_000, init.idleMs / 4))
+    this.#timer = setInterval(() => void this.sweep(), interval)
+    this.#timer.unref()
+  }
+
+  /** Records use of a document (a message to or from a peer about it). */
+  touch(documentId: DocumentId): void {
+    this.#touched.delete(documentId)
+    this.#touched.set(documentId, Date.now())
+  }
+
+  /** Number of documents in memory. */
+  get loaded(): number {
+    return Object.values(this.#init.repo.handles).filter((h) => h.isReady()).length
+  }
+
+  stop(): void {
+    clearInterval(this.#timer)
+  }
+
+  /** Unloads what should be unloaded now; one sweep at a time. */
+  async sweep(): Promise<void> {
+    if (this.#running) return
+    this.#running = true
+    try {
+      const { repo, maxLoaded, idleMs } = this.#init
+      const ready = Object.values(repo.handles).filter((h) => h.isReady())
+      const now = Date.now()
+      const candidates = ready
+        .filter((h) => !this.#inUse(h.documentId))
+        .sort((a, b) => (this.#touched.get(a.documentId) ?? 0) - (this.#touched.get(b.documentId) ?? 0))
+      let excess = ready.length - maxLoaded
+      for (const h of candidates) {
+        const idle = now - (this.#touched.get(h.documentId) ?? 0) >= idleMs
+        if (!idle && excess <= 0) break
+        // removeFromCache ends with a flush of every loaded document, which throws on documents that are
+        // not ready (still being requested); the handle is gone by then, so that error is harmless.
+        // Written first: removeFromCache writes the other documents, not the one it unloads.
+        await repo.flush([h.documentId]).catch(() => {})
+        if (this.#inUse(h.documentId) || !h.isReady()) continue
+        await repo.removeFromCache(h.documentId).catch(() => {})
+        this.#touched.delete(h.documentId)
+        this.unloaded++
+        excess--
+      }
+    } finally {
+      this.#running = false
+    }
+  }
+
+  #inUse(documentId: DocumentId): boolean {
+    if (this.#init.isPinned?.(documentId) === true) return true
+    const synchronizer = this.#init.repo.synchronizer.docSynchronizers[documentId]
+    const peers = (synchronizer?.metrics().peers ?? []) as string[]
+    return peers.some((p) => !this.#init.isBackgroundPeer(p))
+  }
+}

@@ -1,0 +1,181 @@
+import { NetworkAdapter, type DocumentId, type Message, type NetworkAdapterInterface, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+
+/** Options of {@link DurableAckAdapter}. */
+export interface DurableAckAdapterInit {
+  /** The adapter that talks to peers (the libp2p sync adapter). */
+  inner: NetworkAdapterInterface
+  /**
+   * Writes the document as it is now to durable storage; resolves once it is on disk. Called after the
+   * messages to release were generated, so what it writes contains every change their heads name.
+   */
+  persist: (documentId: DocumentId) => Promise<void>
+  /**
+   * Checks an incoming message before the repo sees it. Returns a refusal code to drop it (the sender gets
+   * `doc-unavailable` for the document instead), or `undefined` to let it through.
+   */
+  admit?: (message: Message) => string | undefined
+  /** Told about refusals and failed writes. */
+  log?: (line: string) => void
+}
+
+/** Counters of {@link DurableAckAdapter}, exported as metrics. */
+export interface DurableAckStats {
+  /** Sync messages waiting for their document to reach the disk. */
+  held: number
+  /** Writes done to release held messages. */
+  persists: number
+  /** Total time spent in those writes (ms). */
+  persistMs: number
+  /** Writes that failed; their messages were dropped, never sent. */
+  persistFailures: number
+  /** Incoming messages refused by `admit`, by code. */
+  refused: Record<string, number>
+}
+
+/** A held message and the sync session of its target it belongs to. */
+interface Held {
+  message: Message
+  session: number
+}
+
+interface DocQueue {
+  messages: Held[]
+  running: boolean
+}
+
+/**
+ * Makes the relay's acknowledgements honest. A peer learns that the relay has a change when the relay's
+ * next sync message for that document carries heads that include it; automerge-repo, though, writes to
+ * storage on a 100 ms debounce, so it could acknowledge a change that a crash then loses. This adapter sits
+ * between the repo and the network and holds every outgoing `sync`/`request` message for a document until a
+ * write of that document, begun after the message was generated, has reached the disk. Other messages
+ * (ephemeral, doc-unavailable) carry no document state and pass straight through.
+ *
+ * Why a wrapper: the repo generates sync messages in its private DocSynchronizer and offers no hook
+ * between "message generated" and "message sent" other than the network adapter's `send`.
+ */
+export class DurableAckAdapter extends NetworkAdapter {
+  readonly stats: DurableAckStats = { held: 0, persists: 0, persistMs: 0, persistFailures: 0, refused: {} }
+  readonly #inner: NetworkAdapterInterface
+  readonly #persist: (documentId: DocumentId) => Promise<void>
+  readonly #admit: ((message: Message) => string | undefined) | undefined
+  readonly #log: (line: string) => void
+  readonly #queues = new Map<DocumentId, DocQueue>()
+  /** Per peer, how many of its sync sessions have ended; a held message of an ended session is dropped. */
+  readonly #sessions = new Map<string, number>()
+  #closed = false
+
+  constructor(init: DurableAckAdapterInit) {
+    super()
+    this.#inner = init.inner
+    this.#persist = init.persist
+    this.#admit = init.admit
+    this.#log = init.log ?? ((line) => console.error(line))
+    this.#inner.on('close', () => this.emit('close'))
+    this.#inner.on('peer-candidate', (p) => this.emit('peer-candidate', p))
+    this.#inner.on('peer-disconnected', (p) => {
+      // A held message belongs to the sync session that just ended; sent on the next session it would
+      // describe a sync state the peer no longer has.
+      this.#dropFor(p.peerId)
+      this.emit('peer-disconnected', p)
+    })
+    this.#inner.on('message', (m) => this.#receive(m))
+  }
+
+  override isReady(): boolean {
+    return this.#inner.isReady()
+  }
+
+  override whenReady(): Promise<void> {
+    return this.#inner.whenReady()
+  }
+
+  override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId
+    this.peerMetadata = peerMetadata ?? {}
+    this.#inner.connect(peerId, peerMetadata)
+  }
+
+  override disconnect(): void {
+    this.#closed = true
+    this.#inner.disconnect()
+  }
+
+  override send(message: Message): void {
+    if ((message.type !== 'sync' && message.type !== 'request') || this.#closed) {
+      this.#inner.send(message)
+      return
+    }
+    const documentId = message.documentId as DocumentId
+    let queue = this.#queues.get(documentId)
+    if (queue === undefined) this.#queues.set(documentId, (queue = { messages: [], running: false }))
+    queue.messages.push({ message, session: this.#sessions.get(message.targetId) ?? 0 })
+    this.stats.held++
+    if (!queue.running) void this.#drain(documentId, queue)
+  }
+
+  /** Whether messages about this document are waiting for it to reach the disk. */
+  holding(documentId: DocumentId): boolean {
+    return this.#queues.has(documentId)
+  }
+
+  /** Resolves once every message held now has been written out or dropped. */
+  async settled(): Promise<void> {
+    while ([...this.#queues.values()].some((q) => q.running || q.messages.length > 0)) {
+      await new Promise((r) => setTimeout(r, 5))
+    }
+  }
+
+  async #drain(documentId: DocumentId, queue: DocQueue): Promise<void> {
+    queue.running = true
+    try {
+      // The repo sends its reply to a sync message from inside the update that applies it; waiting one
+      // microtask lets that update finish, so the write below sees the change the reply acknowledges.
+      await Promise.resolve()
+      while (queue.messages.length > 0) {
+        const batch = queue.messages.splice(0)
+        const started = performance.now()
+        let ok = true
+        try {
+          await this.#persist(documentId)
+        } catch (err) {
+          ok = false
+          this.stats.persistFailures++
+          this.#log(`[quire-relay] RELAY_PERSIST_FAILED: could not write document ${documentId} (${(err as Error).message}); not acknowledging it`)
+        }
+        this.stats.persists++
+        this.stats.persistMs += performance.now() - started
+        this.stats.held -= batch.length
+        if (!ok || this.#closed) continue
+        for (const { message, session } of batch) {
+          if (session === (this.#sessions.get(message.targetId) ?? 0)) this.#inner.send(message)
+        }
+      }
+    } finally {
+      queue.running = false
+      if (queue.messages.length === 0) this.#queues.delete(documentId)
+    }
+  }
+
+  #dropFor(peerId: PeerId): void {
+    this.#sessions.set(peerId, (this.#sessions.get(peerId) ?? 0) + 1)
+    for (const queue of this.#queues.values()) {
+      const kept = queue.messages.filter((h) => h.message.targetId !== peerId)
+      this.stats.held -= queue.messages.length - kept.length
+      queue.messages.splice(0, queue.messages.length, ...kept)
+    }
+  }
+
+  #receive(message: Message): void {
+    const refusal = this.#admit?.(message)
+    if (refusal === undefined) {
+      this.emit('message', message)
+      return
+    }
+    this.stats.refused[refusal] = (this.stats.refused[refusal] ?? 0) + 1
+    const documentId = 'documentId' in message ? (message.documentId as DocumentId | undefined) : undefined
+    if (documentId !== undefined && this.peerId !== undefined) {
+      this.#inner.send({ type: 'doc-unavailable', documentId, senderId: this.peerId, targetId: message.senderId })
+    }
+  }
+}

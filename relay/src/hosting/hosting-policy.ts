@@ -1,0 +1,139 @@
+import { next as A } from '@automerge/automerge'
+import { interpretAsDocumentId, isValidAutomergeUrl, isValidDocumentId, type DocumentId, type Message, type PeerId } from '@automerge/automerge-repo'
+import { RelayError, type RefusalCode } from '../errors.js'
+import type { HostingPolicyConfig } from '../config/relay-config.js'
+import type { HostingIndex } from './hosting-index.js'
+
+/** A refusal, as logged and counted. */
+export interface Refusal {
+  code: RefusalCode
+  peer: string
+  documentId: string
+  message: string
+}
+
+/** Turns an allowlist entry (document id or `automerge:` URL) into a document id, or says which is bad. */
+export function toDocumentId(entry: string, where: string): DocumentId {
+  if (isValidAutomergeUrl(entry)) return interpretAsDocumentId(entry)
+  if (isValidDocumentId(entry)) return entry
+  throw new RelayError('RELAY_CONFIG_INVALID', `${where}: ${JSON.stringify(entry)} is neither a document id nor an automerge: URL`)
+}
+
+/**
+ * Decides which documents the relay hosts and for whom, as automerge-repo's `shareConfig`:
+ * - `access` (may this peer sync this document with us?): allowlisted documents, or, under open hosting, any
+ *   hosted document and new ones within the peer's document quota. A refused peer gets `doc-unavailable`
+ *   from the repo and no document bytes.
+ * - `announce` (do we offer this document unasked?): only to federated relays, and only hosted documents,
+ *   so an ordinary peer learns of no document it did not ask for by id.
+ * - {@link admit} (network level): under open hosting, refuses changes from a peer past its byte quota.
+ */
+export class HostingPolicy {
+  readonly refusals: Record<string, number> = {}
+  readonly #config: HostingPolicyConfig
+  readonly #index: HostingIndex
+  readonly #federation: Set<string>
+  readonly #allowed = new Set<string>()
+  /** Documents linked from allowlisted projects, by project. */
+  readonly #linked = new Map<string, Set<string>>()
+  readonly #log: (refusal: Refusal) => void
+
+  constructor(init: { config: HostingPolicyConfig; index: HostingIndex; federation: Iterable<string>; log: (r: Refusal) => void }) {
+    this.#config = init.config
+    this.#index = init.index
+    this.#federation = new Set(init.federation)
+    this.#log = init.log
+    if (init.config.mode === 'allowlist') {
+      init.config.documents.forEach((d, i) => this.#allowed.add(toDocumentId(d, `allowlist entry ${i + 1}`)))
+      init.config.projects.forEach((p, i) => {
+        const id = toDocumentId(p, `project allowlist entry ${i + 1}`)
+        this.#allowed.add(id)
+        this.#linked.set(id, new Set())
+      })
+    }
+  }
+
+  /** Allowlisted project documents, whose links are hosted too. */
+  get projects(): DocumentId[] {
+    return [...this.#linked.keys()] as DocumentId[]
+  }
+
+  /** Documents the configuration names: the relay fetches them from federated relays on start. */
+  get named(): DocumentId[] {
+    return [...this.#allowed] as DocumentId[]
+  }
+
+  /** Replaces the documents a project links (its files, grants and chat), read from its current state. */
+  setProjectLinks(projectId: string, linked: Iterable<string>): void {
+    if (this.#linked.has(projectId)) this.#linked.set(projectId, new Set(linked))
+  }
+
+  /** Whether the allowlist names the document, directly or through a project. */
+  isAllowlisted(documentId: string): boolean {
+    if (this.#allowed.has(documentId)) return true
+    for (const links of this.#linked.values()) if (links.has(documentId)) return true
+    return false
+  }
+
+  isFederated(peer: string): boolean {
+    return this.#federation.has(peer)
+  }
+
+  readonly access = async (peer: PeerId, documentId: DocumentId): Promise<boolean> => {
+    if (this.#config.mode === 'allowlist') {
+      if (!this.isAllowlisted(documentId)) {
+        this.#refuse('RELAY_NOT_HOSTED', peer, documentId, 'this relay does not host the document (not in its allowlist)')
+        return false
+      }
+      await this.#index.add(documentId, peer)
+      return true
+    }
+    if (this.#index.has(documentId)) return true
+    if (this.#federation.has(peer)) {
+      // A federated relay replicates what it hosts; it is not a member spending a quota.
+      await this.#index.add(documentId, peer)
+      return true
+    }
+    const usage = this.#index.usage(peer)
+    if (usage.documents >= this.#config.maxDocumentsPerPeer) {
+      this.#refuse('RELAY_QUOTA_DOCUMENTS', peer, documentId,
+        `the peer has brought ${usage.documents} documents, its quota on this relay; ask the relay's operator for more, or use another relay`)
+      return false
+    }
+    await this.#index.add(documentId, peer)
+    return true
+  }
+
+  readonly announce = async (peer: PeerId, documentId?: DocumentId): Promise<boolean> => {
+    if (!this.#federation.has(peer)) return false
+    if (documentId === undefined) return true
+    return this.#config.mode === 'allowlist' ? this.isAllowlisted(documentId) : this.#index.has(documentId)
+  }
+
+  /** Network-level check of an incoming message; returns a refusal code or undefined. */
+  admit(message: Message): RefusalCode | undefined {
+    if (this.#config.mode !== 'open' || (message.type !== 'sync' && message.type !== 'request')) return undefined
+    if (this.#federation.has(message.senderId) || message.data === undefined) return undefined
+    const documentId = message.documentId ?? ''
+    let bytes = 0
+    try {
+      for (const change of A.decodeSyncMessage(message.data).changes) bytes += change.byteLength
+    } catch {
+      return undefined // the sync adapter already refuses undecodable messages
+    }
+    if (bytes === 0) return undefined
+    const usage = this.#index.usage(message.senderId)
+    if (usage.bytes + bytes > this.#config.maxBytesPerPeer) {
+      this.#refuse('RELAY_QUOTA_BYTES', message.senderId, documentId,
+        `the peer has stored ${usage.bytes} bytes of its ${this.#config.maxBytesPerPeer}-byte quota; this ${bytes}-byte change would exceed it`)
+      return 'RELAY_QUOTA_BYTES'
+    }
+    this.#index.addBytes(message.senderId, bytes)
+    return undefined
+  }
+
+  #refuse(code: RefusalCode, peer: string, documentId: string, message: string): void {
+    this.refusals[code] = (this.refusals[code] ?? 0) + 1
+    this.#log({ code, peer, documentId, message })
+  }
+}

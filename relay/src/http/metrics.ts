@@ -1,0 +1,43 @@
+import type { RelayStats } from '../relay-stats.js'
+
+type Sample = [labels: Record<string, string>, value: number]
+
+function escapeLabel(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
+}
+
+function metric(out: string[], name: string, type: 'gauge' | 'counter', help: string, samples: Sample[] | number): void {
+  out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+  const list: Sample[] = typeof samples === 'number' ? [[{}, samples]] : samples
+  for (const [labels, value] of list) {
+    const l = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')
+    out.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`)
+  }
+}
+
+/** The relay's stats in Prometheus text exposition format 0.0.4. */
+export function prometheusText(s: RelayStats): string {
+  const out: string[] = []
+  metric(out, 'quire_relay_uptime_seconds', 'gauge', 'Seconds since the relay started.', s.uptimeSeconds)
+  metric(out, 'quire_relay_connected_peers', 'gauge', 'Peers with at least one open connection.', s.connectedPeers)
+  metric(out, 'quire_relay_connections', 'gauge', 'Open libp2p connections.', s.connections)
+  metric(out, 'quire_relay_sync_peers', 'gauge', 'Peers with an established sync stream.', s.syncPeers)
+  metric(out, 'quire_relay_reservations', 'gauge', 'Circuit relay v2 reservations held.', s.reservations)
+  metric(out, 'quire_relay_documents_hosted', 'gauge', 'Documents this relay keeps a durable replica of.', s.documentsHosted)
+  metric(out, 'quire_relay_documents_loaded', 'gauge', 'Hosted documents currently in memory.', s.documentsLoaded)
+  metric(out, 'quire_relay_documents_unloaded_total', 'counter', 'Documents unloaded from memory (idle or least recently used).', s.documentsUnloaded)
+  metric(out, 'quire_relay_sync_bytes_received_total', 'counter', 'Sync frame bytes received.', s.sync.bytesReceived)
+  metric(out, 'quire_relay_sync_bytes_sent_total', 'counter', 'Sync frame bytes sent.', s.sync.bytesSent)
+  metric(out, 'quire_relay_sync_frames_received_total', 'counter', 'Sync frames received.', s.sync.framesReceived)
+  metric(out, 'quire_relay_sync_frames_sent_total', 'counter', 'Sync frames sent.', s.sync.framesSent)
+  metric(out, 'quire_relay_sync_frames_rejected_total', 'counter', 'Sync streams reset for bad input or a stuck reader, by error code.',
+    Object.entries(s.sync.rejected).map(([code, n]): Sample => [{ code }, n ?? 0]))
+  metric(out, 'quire_relay_refusals_total', 'counter', 'Documents refused by the hosting policy, by code.',
+    Object.entries(s.refusals).map(([code, n]): Sample => [{ code }, n]))
+  metric(out, 'quire_relay_acks_held', 'gauge', 'Sync messages waiting for their document to reach the disk.', s.acks.held)
+  metric(out, 'quire_relay_persists_total', 'counter', 'Document writes made before acknowledging.', s.acks.persists)
+  metric(out, 'quire_relay_persist_seconds_total', 'counter', 'Time spent in those writes.', s.acks.persistMs / 1000)
+  metric(out, 'quire_relay_persist_failures_total', 'counter', 'Document writes that failed (their acknowledgements were withheld).', s.acks.persistFailures)
+  metric(out, 'process_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', s.residentMemoryBytes)
+  return out.join('\n') + '\n'
+}

@@ -1,0 +1,214 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import { Repo, type DocumentId, type PeerId, type Message } from '@automerge/automerge-repo'
+import { LevelStorageAdapter } from '@quire/crdt'
+import { announceProject, createQuireNode, enableImmediateSync, Libp2pSyncAdapter, loadOrCreateIdentity, type QuireNode } from '@quire/node'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { RelayConfig } from './config/relay-config.js'
+import { RelayError } from './errors.js'
+import { DurableAckAdapter } from './hosting/durable-ack-adapter.js'
+import { DocUnloader } from './hosting/doc-unloader.js'
+import { Federation, federationPeerIds } from './hosting/federation.js'
+import { HostingIndex } from './hosting/hosting-index.js'
+import { HostingPolicy } from './hosting/hosting-policy.js'
+import { watchProjects } from './hosting/project-links.js'
+import { attachHttp, httpRoutes } from './http/http-routes.js'
+import type { RelayStats } from './relay-stats.js'
+
+/** Options of {@link startRelay} that are not configuration. */
+export interface StartRelayOptions {
+  /** Where the relay's log lines go. Default: stderr. */
+  log?: (line: string) => void
+}
+
+/** A running relay. */
+export interface RelayHandle {
+  /** The relay's libp2p peer id (stable: its key is in the data directory). */
+  readonly peerId: string
+  /** The multiaddrs the relay listens on (or announces), each ending in `/p2p/<peer id>`. */
+  readonly addresses: string[]
+  /** `http://host:port` of every WebSocket listener, which also answers /healthz, /metrics and the web app. */
+  readonly httpUrls: string[]
+  /** The automerge-repo Repo (for embedding programs and tests). */
+  readonly repo: Repo
+  stats(): RelayStats
+  /** Writes every document to disk, closes every connection and the database. Idempotent. */
+  stop(): Promise<void>
+}
+
+/**
+ * Sets libp2p's connection limit, which refuses inbound connections past it before their upgrade (and
+ * prunes the least valuable ones). `createQuireNode` takes no connection manager options yet, so this
+ * reaches the node's connection manager; it fails loudly if that ever moves.
+ */
+function applyConnectionLimit(node: QuireNode, maxConnections: number): void {
+  const manager = (node as unknown as { components?: { connectionManager?: { setMaxConnections?: (n: number) => void } } }).components?.connectionManager
+  if (typeof manager?.setMaxConnections !== 'function') {
+    throw new RelayError('RELAY_LIMITS_UNAVAILABLE', 'cannot set the connection limit on this libp2p version (no connectionManager.setMaxConnections); pin libp2p 3.x, or report this.')
+  }
+  manager.setMaxConnections(maxConnections)
+}
+
+/** Starts a relay as configured; see {@link RelayConfig}. Resolves once it listens. */
+export async function startRelay(config: RelayConfig, options: StartRelayOptions = {}): Promise<RelayHandle> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
+  const started = Date.now()
+  const federationIds = federationPeerIds(config.peers)
+  try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw new RelayError('RELAY_DATA_DIR_UNAVAILABLE', `cannot create the data directory ${config.dataDir} (${(err as Error).message}); choose another with --data-dir`, { cause: err })
+  }
+  const privateKey = await loadOrCreateIdentity(config.dataDir)
+  const db = new ClassicLevel<string, Uint8Array>(join(config.dataDir, 'db'))
+  try {
+    await db.open()
+  } catch (err) {
+    const locked = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED'
+    throw new RelayError('RELAY_DATA_DIR_UNAVAILABLE', locked
+      ? `the database in ${config.dataDir} is in use by another process (is another relay running on this data directory?)`
+      : `cannot open the database in ${config.dataDir} (${(err as Error).message})`, { cause: err })
+  }
+  const cleanup: Array<() => Promise<void> | void> = [() => db.close()]
+  const undo = async (): Promise<void> => {
+    for (const c of cleanup.splice(0).reverse()) await Promise.resolve(c()).catch(() => {})
+  }
+  try {
+    const index = await HostingIndex.open(db)
+    const policy = new HostingPolicy({
+      config: config.hosting, index, federation: federationIds,
+      log: (r) => log(`[quire-relay] ${r.code}: refused document ${r.documentId} to peer ${r.peer}: ${r.message}`),
+    })
+    const node = await createQuireNode({
+      role: 'relay',
+      privateKey,
+      listen: config.listen,
+      ...(config.announce.length > 0 && { announce: config.announce }),
+      ...(config.bootstrap.length + config.peers.length > 0 && { bootstrap: [...config.bootstrap, ...config.peers] }),
+      allowLoopback: config.allowLoopback,
+      relayLimits: {
+        maxReservations: config.limits.maxReservations,
+        reservationTtlMs: config.limits.reservationTtlMs,
+        connectionDurationMs: config.limits.relayedConnectionDurationMs,
+        connectionDataBytes: config.limits.relayedConnectionDataBytes,
+      },
+    })
+    cleanup.push(() => node.stop())
+    applyConnectionLimit(node, config.limits.maxConnections)
+    // Federated relays are the last connections libp2p prunes when it is at its limit.
+    for (const id of federationIds) {
+      await node.peerStore.merge(peerIdFromString(id), { tags: { 'quire-federation': { value: 100 } } }).catch(() => {})
+    }
+
+    // Writes are fsynced (`sync: true`): a change is acknowledged only once it is on disk.
+    const storage = new LevelStorageAdapter(db, { sublevel: 'docs', sync: true, closeDatabase: false })
+    const inner = new Libp2pSyncAdapter({
+      libp2p: node,
+      maxFrameBytes: config.limits.maxFrameBytes,
+      log: (e) => log(`[quire-relay] ${e.code} from ${e.peer}: ${e.message}`),
+    })
+    await inner.start()
+    let unloader: DocUnloader | undefined
+    const touch = (m: Message): void => {
+      if ('documentId' in m && m.documentId !== undefined) unloader?.touch(m.documentId)
+    }
+    let repo!: Repo
+    const network = new DurableAckAdapter({
+      inner,
+      persist: async (documentId) => {
+        // Nothing to write for a document that is not loaded or not ready (still being requested).
+        if (repo.handles[documentId]?.isReady() === true) await repo.flush([documentId])
+      },
+      admit: (m) => {
+        touch(m)
+        return policy.admit(m)
+      },
+      log,
+    })
+    repo = new Repo({
+      peerId: node.peerId.toString() as PeerId,
+      network: [network],
+      storage,
+      isEphemeral: false,
+      shareConfig: { announce: policy.announce, access: policy.access },
+    })
+    const stopImmediate = enableImmediateSync(repo)
+    const projects = watchProjects({ repo, policy, log })
+    unloader = new DocUnloader({
+      repo, maxLoaded: config.limits.maxLoadedDocuments, idleMs: config.limits.idleUnloadMs,
+      isBackgroundPeer: (p) => policy.isFederated(p),
+      // Project documents stay loaded (their links are followed), and so does a document whose
+      // acknowledgements are waiting for the disk.
+      isPinned: (id) => projects.isPinned(id) || network.holding(id as DocumentId),
+    })
+    const federation = new Federation({
+      node, repo, peers: config.peers, log,
+      documents: () => [...new Set([...index.documentIds(), ...policy.named])],
+    })
+    repo.networkSubsystem.on('peer', ({ peerId }) => federation.syncPeerConnected(peerId))
+    federation.start()
+    // Members find the relays that host their project through DHT provider records.
+    const announcements = policy.projects.map((id) => announceProject(node, id))
+
+    let componentsStopped = false
+    const stopComponents = (): void => {
+      if (componentsStopped) return
+      componentsStopped = true
+      projects.stop()
+      for (const a of announcements) a.stop()
+      federation.stop()
+      unloader?.stop()
+      stopImmediate()
+      network.disconnect()
+    }
+    cleanup.push(stopComponents)
+
+    const stats = (): RelayStats => ({
+      peerId: node.peerId.toString(),
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      connectedPeers: node.getPeers().length,
+      connections: node.getConnections().length,
+      syncPeers: repo.peers.length,
+      reservations: node.services.relay?.reservations.size ?? 0,
+      documentsHosted: new Set([...index.documentIds(), ...policy.named.filter((d) => repo.handles[d]?.isReady())]).size,
+      documentsLoaded: unloader?.loaded ?? 0,
+      documentsUnloaded: unloader?.unloaded ?? 0,
+      sync: inner.stats,
+      acks: network.stats,
+      refusals: { ...policy.refusals },
+      residentMemoryBytes: process.memoryUsage().rss,
+    })
+    const expectWebSocket = config.listen.some((a) => /\/ws(\/|$)/.test(a))
+    const httpUrls = attachHttp(node, httpRoutes({ stats, ...(config.staticRoot !== undefined && { staticRoot: config.staticRoot }) }), expectWebSocket)
+
+    let stopping: Promise<void> | undefined
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        stopComponents()
+        await network.settled()
+        const flushReady = (): Promise<void> => repo.flush(Object.values(repo.handles).filter((h) => h.isReady()).map((h) => h.documentId as DocumentId))
+          .catch((err: unknown) => log(`[quire-relay] RELAY_PERSIST_FAILED on stop: ${(err as Error).message}`))
+        await flushReady()
+        // automerge-repo saves documents and sync states on 100 ms throttles; let the pending ones run
+        // (they find nothing new to write) before the database closes under them.
+        await new Promise((r) => setTimeout(r, 150))
+        await flushReady()
+        await index.flushUsage().catch(() => {})
+        await undo()
+      })()
+      return stopping
+    }
+    return {
+      peerId: node.peerId.toString(),
+      addresses: node.getMultiaddrs().map((a) => a.toString()),
+      httpUrls,
+      repo,
+      stats,
+      stop,
+    }
+  } catch (err) {
+    await undo()
+    throw err
+  }
+}

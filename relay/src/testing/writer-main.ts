@@ -1,0 +1,111 @@
+// A writer process for relay tests: streams numbered changes into one document and tracks which of them
+// the relay has acknowledged (the relay's heads, as automerge-repo reports them with `getSyncInfo`).
+// Speaks the IPC protocol of @quire/node/testing's `startProcess`. Node entry point: @quire/node first,
+// for its polyfills.
+import { createQuireNode, createQuireRepo } from '@quire/node'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { AutomergeUrl, DocHandle, PeerId } from '@automerge/automerge-repo'
+
+interface LogDoc { log: number[] }
+
+/** Commands of the writer process, for typed `PeerProcess.request` calls. */
+export interface WriterCommandTypes {
+  [command: string]: { params: unknown; result: unknown }
+  /** Dials the relay at `address` (a multiaddr with /p2p/). */
+  dial: { params: { address: string }; result: null }
+  /** Creates the document and starts writing one change every `intervalMs`; returns the document URL. */
+  startWriting: { params: { relayPeerId: string; intervalMs: number }; result: string }
+  /** Highest number written, and highest number whose change the relay acknowledged. */
+  status: { params: undefined; result: WriterStatus }
+  /** Stops writing. */
+  stopWriting: { params: undefined; result: WriterStatus }
+}
+
+/** What the writer reports. */
+export interface WriterStatus {
+  written: number
+  acked: number
+  /** Whether a sync stream to the relay is up. */
+  linked: boolean
+}
+
+type Request = { type: 'request'; id: number; command: string; params: unknown }
+
+async function main(): Promise<void> {
+  const node = await createQuireNode({ role: 'peer', listen: ['/ip4/127.0.0.1/tcp/0'], allowLoopback: true })
+  const q = await createQuireRepo({ libp2p: node })
+  let handle: DocHandle<LogDoc> | undefined
+  let relayPeerId: string | undefined
+  let timer: NodeJS.Timeout | undefined
+  let written = 0
+  let acked = 0
+  /** Heads after each change (the chain is linear: one writer) -> the number that change wrote. */
+  const numberByHead = new Map<string, number>()
+
+  const noteAck = (): void => {
+    if (handle === undefined || relayPeerId === undefined) return
+    const storageId = q.repo.getStorageIdOfPeer(relayPeerId as PeerId)
+    if (storageId === undefined) return
+    for (const head of handle.getSyncInfo(storageId)?.lastHeads ?? []) {
+      const n = numberByHead.get(head)
+      if (n !== undefined && n > acked) acked = n
+    }
+  }
+  const status = (): WriterStatus => {
+    noteAck()
+    return { written, acked, linked: relayPeerId !== undefined && q.repo.peers.includes(relayPeerId as PeerId) }
+  }
+
+  const commands: Record<string, (params: Record<string, unknown>) => Promise<unknown>> = {
+    dial: async (p) => {
+      await node.dial(multiaddr(String(p.address)), { signal: AbortSignal.timeout(10_000) })
+      return null
+    },
+    startWriting: async (p) => {
+      relayPeerId = String(p.relayPeerId)
+      const h = q.repo.create<LogDoc>({ log: [] })
+      handle = h
+      numberByHead.set(h.heads()[0]!, 0)
+      h.on('remote-heads', noteAck)
+      timer = setInterval(() => {
+        const n = ++written
+        h.change((d) => { d.log.push(n) })
+        numberByHead.set(h.heads()[0]!, n)
+      }, Number(p.intervalMs))
+      return h.url as AutomergeUrl
+    },
+    status: async () => status(),
+    stopWriting: async () => {
+      clearInterval(timer)
+      return status()
+    },
+  }
+
+  process.on('message', (raw) => {
+    const msg = raw as Request
+    if (msg?.type !== 'request') return
+    const run = commands[msg.command]
+    void (async () => {
+      try {
+        if (run === undefined) throw Object.assign(new Error(`unknown command ${msg.command}`), { code: 'unknown-command' })
+        const result = await run((msg.params ?? {}) as Record<string, unknown>)
+        process.send?.({ type: 'response', id: msg.id, ok: true, result })
+      } catch (err) {
+        const e = err as { code?: unknown; message?: unknown }
+        process.send?.({ type: 'response', id: msg.id, ok: false, error: { code: typeof e.code === 'string' ? e.code : 'command-failed', message: String(e.message) } })
+      }
+    })()
+  })
+  const exit = (): void => {
+    clearInterval(timer)
+    void q.stop().then(() => node.stop()).finally(() => process.exit(0))
+  }
+  process.once('SIGTERM', exit)
+  process.once('disconnect', exit)
+  process.send?.({ type: 'ready', info: { peerId: node.peerId.toString(), addresses: node.getMultiaddrs().map(String), pid: process.pid } })
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`writer-main failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createQuireNode } from '@quire/node'
+import { waitForDoc, waitUntil } from '@quire/node/testing'
+import { resolveRelayConfig, startRelay, type RelayHandle } from '@quire/relay'
+import { startClient, type Client } from './client.js'
+import { tempDir } from './helpers.js'
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c()
+})
+
+async function inProcessRelay(flags: string[]): Promise<RelayHandle> {
+  const { dir, remove } = await tempDir('quire-relay-mem-')
+  cleanups.push(remove)
+  const { config } = resolveRelayConfig(['--data-dir', dir, '--listen', '/ip4/127.0.0.1/tcp/0', '--allow-loopback', ...flags], {})
+  const relay = await startRelay(config!, { log: () => {} })
+  cleanups.push(() => relay.stop())
+  return relay
+}
+
+async function client(): Promise<Client> {
+  const c = await startClient()
+  cleanups.push(() => c.stop())
+  return c
+}
+
+describe('relay memory and limits', () => {
+  it('[RL50] past the limit, idle documents are unloaded least recently used first; documents in use are kept', async () => {
+    const relay = await inProcessRelay(['--hosting', 'open', '--max-loaded-documents', '2', '--idle-unload-ms', '60000'])
+    const writer = await client()
+    await writer.dial(relay.addresses[0]!)
+    const handles = Array.from({ length: 5 }, (_, i) => writer.q.repo.create({ n: i }))
+    await waitUntil(() => relay.stats().documentsLoaded === 5, 20_000, 'five documents on the relay')
+    await new Promise((r) => setTimeout(r, 100))
+    handles[0]!.change((d) => { d.n = 10 }) // now the most recently used
+    await waitUntil(() => relay.repo.handles[handles[0]!.documentId]?.doc()?.n === 10, 20_000, 'the change on the relay')
+    await new Promise((r) => setTimeout(r, 700))
+    expect(relay.stats().documentsLoaded).toBe(5) // in use by a connected member
+    await writer.stop()
+    await waitUntil(() => relay.stats().documentsLoaded === 2, 20_000, 'the least recently used unloaded')
+    const loaded = Object.values(relay.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId).sort()
+    expect(loaded).toEqual([handles[0]!.documentId, handles[4]!.documentId].sort())
+  })
+
+  it('[RL50] documents idle for idleUnloadMs are unloaded and load again from disk on demand', async () => {
+    const relay = await inProcessRelay(['--hosting', 'open', '--idle-unload-ms', '300'])
+    const writer = await client()
+    await writer.dial(relay.addresses[0]!)
+    const urls = Array.from({ length: 5 }, (_, i) => writer.q.repo.create({ n: i }).url)
+    await waitUntil(() => relay.stats().documentsHosted === 5 && relay.stats().documentsLoaded === 5, 20_000, 'five documents on the relay')
+    await writer.stop()
+    await waitUntil(() => relay.stats().documentsLoaded === 0, 20_000, 'idle documents unloaded')
+    expect(relay.stats().documentsUnloaded).toBe(5)
+    const reader = await client()
+    await reader.dial(relay.addresses[0]!)
+    const again = await reader.q.repo.find<{ n: number }>(urls[3]!, { signal: AbortSignal.timeout(20_000) })
+    await waitForDoc(again, (d) => d.n === 3)
+    expect(relay.stats().documentsLoaded).toBe(1)
+  })
+
+  it('[RL51] inbound connections past the limit are refused; circuit relay reservations are counted', async () => {
+    const relay = await inProcessRelay(['--max-connections', '2'])
+    const a = await client()
+    await a.dial(relay.addresses[0]!)
+    // A peer that listens through the relay takes a reservation.
+    const b = await createQuireNode({ role: 'peer', listen: ['/ip4/127.0.0.1/tcp/0', '/p2p-circuit'], allowLoopback: true })
+    cleanups.push(async () => { await b.stop() })
+    await b.dial(multiaddr(relay.addresses[0]!))
+    await waitUntil(() => relay.stats().reservations === 1, 20_000, 'a reservation')
+    expect(relay.stats().connections).toBe(2)
+    const c = await client()
+    await c.node.dial(multiaddr(relay.addresses[0]!)).catch(() => undefined)
+    await new Promise((r) => setTimeout(r, 500))
+    expect(relay.stats().connections).toBeLessThanOrEqual(2)
+    expect(c.node.getConnections().filter((x) => x.remotePeer.toString() === relay.peerId)).toEqual([])
+  })
+})
