@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
 import {
-  CrdtError,
   countUnread,
   createChat,
   deleteMessage,
@@ -11,6 +10,7 @@ import {
   type ChatDoc,
   type ChatRead,
 } from '../src/index.js'
+import { codeOf } from './helpers/error-code.js'
 
 const ALICE = '12D3KooWAlice'
 const BOB = '12D3KooWBob'
@@ -21,14 +21,6 @@ function read(doc: unknown): ChatRead {
   return result.value
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    return err instanceof CrdtError ? err.code : `not a CrdtError: ${String(err)}`
-  }
-  return undefined
-}
 
 function edit(doc: A.Doc<ChatDoc>, fn: (d: ChatDoc) => void): A.Doc<ChatDoc> {
   return A.change(A.clone(doc), fn)

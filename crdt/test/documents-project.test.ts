@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
 import { generateAutomergeUrl } from '@automerge/automerge-repo'
 import {
-  CrdtError,
   addFile,
   createProject,
   deleteFile,
@@ -22,6 +21,7 @@ import {
   type ProjectRead,
   type TreeNode,
 } from '../src/index.js'
+import { codeOf } from './helpers/error-code.js'
 
 const OWNER = '12D3KooWOwnerOwnerOwnerOwnerOwner'
 const SHA = 'ab'.repeat(32)
@@ -32,14 +32,6 @@ function read(doc: unknown): ProjectRead {
   return result.value
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    return err instanceof CrdtError ? err.code : `not a CrdtError: ${String(err)}`
-  }
-  return undefined
-}
 
 function project(): A.Doc<ProjectDoc> {
   return createProject({ name: 'Paper', owner: OWNER, createdAt: 1000 })

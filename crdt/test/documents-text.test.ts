@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
-import { CrdtError, createText, diffLines, readText, setText, spliceText, textAt, type LineDiffPart, type TextDoc } from '../src/index.js'
+import { createText, diffLines, readText, setText, spliceText, textAt, type LineDiffPart, type TextDoc } from '../src/index.js'
+import { codeOf } from './helpers/error-code.js'
 
 function content(doc: unknown): string {
   const read = readText(doc)
@@ -8,14 +9,6 @@ function content(doc: unknown): string {
   return read.value.content
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    return err instanceof CrdtError ? err.code : `not a CrdtError: ${String(err)}`
-  }
-  return undefined
-}
 
 /** Both merge orders, each on its own copy. */
 function mergeBoth<T>(a: A.Doc<T>, b: A.Doc<T>): [A.Doc<T>, A.Doc<T>] {

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import * as A from '@automerge/automerge'
 import fc from 'fast-check'
 import {
-  CrdtError,
   appendGrantEntries,
   createGrants,
   decodePayload,
@@ -16,6 +15,7 @@ import {
   type GrantsRead,
   type NewGrantEntry,
 } from '../src/index.js'
+import { codeOf } from './helpers/error-code.js'
 
 const OWNER = '12D3KooWOwner'
 const PROJECT = 'project-1'
@@ -32,14 +32,6 @@ function read(doc: unknown): GrantsRead {
   return result.value
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    return err instanceof CrdtError ? err.code : `not a CrdtError: ${String(err)}`
-  }
-  return undefined
-}
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 

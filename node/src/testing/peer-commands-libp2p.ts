@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { connectionKind, type ConnectionKind } from '../libp2p/index.js'
 import { announceProject, findProjectHolders, type ProjectAnnouncement } from '../discovery/index.js'
 import { PeerCommandError, type CommandModule } from './peer-context.js'
+import { num, obj, str } from './peer-params.js'
 
 /** One open connection as reported to a test. */
 export interface ConnectionReport {
@@ -39,20 +40,6 @@ export interface Libp2pCommandTypes {
 /** Protocol of the test echo handler every peer process registers. */
 export const TEST_ECHO_PROTOCOL = '/quire/test-echo/1.0.0'
 
-function obj(params: unknown): Record<string, unknown> {
-  return typeof params === 'object' && params !== null ? params as Record<string, unknown> : {}
-}
-
-function str(params: unknown, key: string): string {
-  const v = obj(params)[key]
-  if (typeof v !== 'string') throw new PeerCommandError('BAD_PARAMS', `param '${key}' must be a string`)
-  return v
-}
-
-function num(params: unknown, key: string, fallback: number): number {
-  const v = obj(params)[key]
-  return typeof v === 'number' ? v : fallback
-}
 
 /** Commands about the libp2p node itself: identity, addresses, dialing, connections, stop. */
 export const libp2pCommands: CommandModule = (ctx) => {

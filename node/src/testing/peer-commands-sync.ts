@@ -7,6 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { createQuireRepo, type QuireRepo, type SyncStats } from '../sync/index.js'
 import { BlobService, BlobStore } from '../blob/index.js'
 import { PeerCommandError, type CommandModule } from './peer-context.js'
+import { num, obj, str } from './peer-params.js'
 
 /** Params and results of the sync commands, for typed `PeerProcess.request` calls. */
 export interface SyncCommandTypes {
@@ -38,20 +39,6 @@ export interface SyncCommandTypes {
   blobPush: { params: { peerId: string; base64: string; timeoutMs?: number }; result: string }
 }
 
-function obj(params: unknown): Record<string, unknown> {
-  return typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {}
-}
-
-function str(params: unknown, key: string): string {
-  const v = obj(params)[key]
-  if (typeof v !== 'string') throw new PeerCommandError('BAD_PARAMS', `param '${key}' must be a string`)
-  return v
-}
-
-function num(params: unknown, key: string, fallback: number): number {
-  const v = obj(params)[key]
-  return typeof v === 'number' ? v : fallback
-}
 
 /** Commands that drive a Quire repo synced over `/quire/sync/1.0.0` in a peer process. */
 export const syncCommands: CommandModule = (ctx) => {
