@@ -36,6 +36,8 @@ function runGuarded(throwExpr: string): Promise<{ code: number | null; stderr: s
 describe('crash guard for the uncaught libp2p stream race', () => {
   it('[L20] recognises only StreamStateError thrown from libp2p stream code', () => {
     expect(isLibp2pStreamRace(streamRace())).toBe(true)
+    // As a test runner hands it over from a worker: a plain object, no longer an Error.
+    expect(isLibp2pStreamRace({ name: 'StreamStateError', stack: streamRace().stack })).toBe(true)
     const elsewhere = streamRace()
     elsewhere.stack = 'StreamStateError: x\n    at mine (/app/src/thing.js:1:1)'
     expect(isLibp2pStreamRace(elsewhere)).toBe(false)

@@ -12,8 +12,6 @@ export type RelayErrorCode =
   | 'RELAY_DATA_DIR_UNAVAILABLE'
   /** libp2p's WebSocket listener could not be found to answer HTTP on its port. */
   | 'RELAY_HTTP_UNAVAILABLE'
-  /** libp2p's connection manager could not be given the connection limit. */
-  | 'RELAY_LIMITS_UNAVAILABLE'
 
 /** A relay cannot start or run as configured; the message says what happened and what to do. */
 export class RelayError extends Error {

@@ -15,6 +15,8 @@ export interface RelayStats {
   documentsUnloaded: number
   sync: SyncStats
   acks: DurableAckStats
+  /** Times a peer sending more than its share was not read while the relay was congested (RL53). */
+  peerPauses: number
   /** Documents refused by the hosting policy, by refusal code. */
   refusals: Record<string, number>
   residentMemoryBytes: number

@@ -1,14 +1,15 @@
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import { Repo, type DocumentId, type PeerId, type Message } from '@automerge/automerge-repo'
+import type { DocumentId, Message, Repo } from '@automerge/automerge-repo'
 import { LevelStorageAdapter } from '@quire/crdt'
-import { announceProject, createQuireNode, enableImmediateSync, Libp2pSyncAdapter, loadOrCreateIdentity, type QuireNode } from '@quire/node'
+import { announceProject, createQuireNode, createQuireRepo, loadOrCreateIdentity } from '@quire/node'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { RelayConfig } from './config/relay-config.js'
 import { RelayError } from './errors.js'
 import { DurableAckAdapter } from './hosting/durable-ack-adapter.js'
 import { DocUnloader } from './hosting/doc-unloader.js'
+import { FloodGuard } from './hosting/flood-guard.js'
 import { Federation, federationPeerIds } from './hosting/federation.js'
 import { HostingIndex } from './hosting/hosting-index.js'
 import { HostingPolicy } from './hosting/hosting-policy.js'
@@ -35,19 +36,6 @@ export interface RelayHandle {
   stats(): RelayStats
   /** Writes every document to disk, closes every connection and the database. Idempotent. */
   stop(): Promise<void>
-}
-
-/**
- * Sets libp2p's connection limit, which refuses inbound connections past it before their upgrade (and
- * prunes the least valuable ones). `createQuireNode` takes no connection manager options yet, so this
- * reaches the node's connection manager; it fails loudly if that ever moves.
- */
-function applyConnectionLimit(node: QuireNode, maxConnections: number): void {
-  const manager = (node as unknown as { components?: { connectionManager?: { setMaxConnections?: (n: number) => void } } }).components?.connectionManager
-  if (typeof manager?.setMaxConnections !== 'function') {
-    throw new RelayError('RELAY_LIMITS_UNAVAILABLE', 'cannot set the connection limit on this libp2p version (no connectionManager.setMaxConnections); pin libp2p 3.x, or report this.')
-  }
-  manager.setMaxConnections(maxConnections)
 }
 
 /** Starts a relay as configured; see {@link RelayConfig}. Resolves once it listens. */
@@ -87,6 +75,9 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       ...(config.announce.length > 0 && { announce: config.announce }),
       ...(config.bootstrap.length + config.peers.length > 0 && { bootstrap: [...config.bootstrap, ...config.peers] }),
       allowLoopback: config.allowLoopback,
+      // libp2p refuses inbound connections past the limit before upgrading them (and prunes the least
+      // valuable ones).
+      connectionManager: { maxConnections: config.limits.maxConnections },
       relayLimits: {
         maxReservations: config.limits.maxReservations,
         reservationTtlMs: config.limits.reservationTtlMs,
@@ -95,7 +86,6 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       },
     })
     cleanup.push(() => node.stop())
-    applyConnectionLimit(node, config.limits.maxConnections)
     // Federated relays are the last connections libp2p prunes when it is at its limit.
     for (const id of federationIds) {
       await node.peerStore.merge(peerIdFromString(id), { tags: { 'quire-federation': { value: 100 } } }).catch(() => {})
@@ -103,37 +93,37 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
 
     // Writes are fsynced (`sync: true`): a change is acknowledged only once it is on disk.
     const storage = new LevelStorageAdapter(db, { sublevel: 'docs', sync: true, closeDatabase: false })
-    const inner = new Libp2pSyncAdapter({
-      libp2p: node,
-      maxFrameBytes: config.limits.maxFrameBytes,
-      log: (e) => log(`[quire-relay] ${e.code} from ${e.peer}: ${e.message}`),
-    })
-    await inner.start()
     let unloader: DocUnloader | undefined
     const touch = (m: Message): void => {
       if ('documentId' in m && m.documentId !== undefined) unloader?.touch(m.documentId)
     }
-    let repo!: Repo
-    const network = new DurableAckAdapter({
-      inner,
-      persist: async (documentId) => {
-        // Nothing to write for a document that is not loaded or not ready (still being requested).
-        if (repo.handles[documentId]?.isReady() === true) await repo.flush([documentId])
-      },
-      admit: (m) => {
-        touch(m)
-        return policy.admit(m)
-      },
-      log,
-    })
-    repo = new Repo({
-      peerId: node.peerId.toString() as PeerId,
-      network: [network],
+    let network!: DurableAckAdapter
+    let guard: FloodGuard | undefined
+    const q = await createQuireRepo({
+      libp2p: node,
       storage,
       isEphemeral: false,
       shareConfig: { announce: policy.announce, access: policy.access },
+      maxFrameBytes: config.limits.maxFrameBytes,
+      log: (e) => log(`[quire-relay] ${e.code} from ${e.peer}: ${e.message}`),
+      wrapNetwork: (inner, repoOf) => (network = new DurableAckAdapter({
+        inner,
+        persist: async (documentId) => {
+          // Nothing to write for a document that is not loaded or not ready (still being requested).
+          const repo = repoOf()
+          if (repo.handles[documentId]?.isReady() === true) await repo.flush([documentId])
+        },
+        admit: (m) => {
+          touch(m)
+          guard?.note(m.senderId)
+          return policy.admit(m)
+        },
+        log,
+      })),
     })
-    const stopImmediate = enableImmediateSync(repo)
+    guard = new FloodGuard({ flow: q.adapter, diskLagMs: () => network.writeLagMs() })
+    cleanup.push(() => q.stop())
+    const repo = q.repo
     const projects = watchProjects({ repo, policy, log })
     unloader = new DocUnloader({
       repo, maxLoaded: config.limits.maxLoadedDocuments, idleMs: config.limits.idleUnloadMs,
@@ -159,8 +149,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       for (const a of announcements) a.stop()
       federation.stop()
       unloader?.stop()
-      stopImmediate()
-      network.disconnect()
+      guard?.stop()
     }
     cleanup.push(stopComponents)
 
@@ -174,8 +163,9 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       documentsHosted: new Set([...index.documentIds(), ...policy.named.filter((d) => repo.handles[d]?.isReady())]).size,
       documentsLoaded: unloader?.loaded ?? 0,
       documentsUnloaded: unloader?.unloaded ?? 0,
-      sync: inner.stats,
+      sync: q.adapter.stats,
       acks: network.stats,
+      peerPauses: guard?.pauses ?? 0,
       refusals: { ...policy.refusals },
       residentMemoryBytes: process.memoryUsage().rss,
     })
@@ -190,10 +180,13 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
         const flushReady = (): Promise<void> => repo.flush(Object.values(repo.handles).filter((h) => h.isReady()).map((h) => h.documentId as DocumentId))
           .catch((err: unknown) => log(`[quire-relay] RELAY_PERSIST_FAILED on stop: ${(err as Error).message}`))
         await flushReady()
-        // automerge-repo saves documents and sync states on 100 ms throttles; let the pending ones run
+        // Disconnects the network, writes every document and retires the storage for late sync-state
+        // saves (Y18). automerge-repo saves documents on a 100 ms throttle too; let the pending ones run
         // (they find nothing new to write) before the database closes under them.
+        // Its flush also tries documents still being requested (automerge-repo throws on those); every
+        // ready one was just written, and a failure there is logged above.
+        await q.stop().catch(() => {})
         await new Promise((r) => setTimeout(r, 150))
-        await flushReady()
         await index.flushUsage().catch(() => {})
         await undo()
       })()

@@ -3,6 +3,7 @@ import { stopAllProcesses, waitUntil } from '@quire/node/testing'
 import { startRelayProcess, startWriterProcess, type RelayProcess } from '@quire/relay/testing'
 import { readStoredDoc, seededRandom, sleep, tempDir } from './helpers.js'
 
+// Issue 4 asks for at least 20 kills in npm test (about a minute here); QUIRE_LONG=1 does 100.
 const KILLS = process.env.QUIRE_LONG === '1' ? 100 : 20
 const SEED = Number(process.env.QUIRE_SEED ?? Date.now() % 1_000_000)
 
@@ -57,5 +58,5 @@ describe('relay durability', () => {
       await stopAllProcesses()
       await remove()
     }
-  }, process.env.QUIRE_LONG === '1' ? 1_200_000 : 170_000)
+  }, process.env.QUIRE_LONG === '1' ? 1_200_000 : 300_000)
 })

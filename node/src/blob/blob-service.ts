@@ -10,6 +10,13 @@ export const BLOB_PROTOCOL = '/quire/blob/1.0.0'
 /** Default largest blob accepted or served: 64 MiB. */
 export const DEFAULT_MAX_BLOB_BYTES = 64 * 1024 * 1024
 
+/**
+ * Blob transfers one connection may carry at once in each direction. A put holds its body in memory until
+ * it is verified (up to `maxBlobBytes`), so libp2p's default of 32 inbound streams would let one connection
+ * pin 2 GiB; 8 keeps a peer's share bounded and is plenty for parallel fetches.
+ */
+export const DEFAULT_MAX_BLOB_STREAMS = 8
+
 /** Decides whether `peerId` may `get` or `put` the blob `hash`; the access layer fills it in. */
 export type BlobAuthorizer = (peerId: string, hash: string, op: 'get' | 'put') => boolean | Promise<boolean>
 
@@ -23,6 +30,10 @@ export interface BlobServiceInit {
   authorize?: BlobAuthorizer
   /** Time limit of one transfer when the caller passes no signal. Default 60 s. */
   timeoutMs?: number
+  /** Transfers a peer may run at once on one connection (more are refused). Default {@link DEFAULT_MAX_BLOB_STREAMS}. */
+  maxInboundStreams?: number
+  /** Transfers we may run at once on one connection. Default {@link DEFAULT_MAX_BLOB_STREAMS}. */
+  maxOutboundStreams?: number
 }
 
 /** Options of one transfer. */
@@ -42,6 +53,8 @@ export class BlobService {
   readonly #max: number
   readonly #authorize: BlobAuthorizer
   readonly #timeoutMs: number
+  readonly #maxInboundStreams: number
+  readonly #maxOutboundStreams: number
 
   constructor(init: BlobServiceInit) {
     this.#libp2p = init.libp2p
@@ -49,11 +62,15 @@ export class BlobService {
     this.#max = init.maxBlobBytes ?? DEFAULT_MAX_BLOB_BYTES
     this.#authorize = init.authorize ?? (() => true)
     this.#timeoutMs = init.timeoutMs ?? 60_000
+    this.#maxInboundStreams = init.maxInboundStreams ?? DEFAULT_MAX_BLOB_STREAMS
+    this.#maxOutboundStreams = init.maxOutboundStreams ?? DEFAULT_MAX_BLOB_STREAMS
   }
 
   async start(): Promise<void> {
     await this.#libp2p.handle(BLOB_PROTOCOL, (stream, connection) => this.#serve(stream, connection), {
       runOnLimitedConnection: true,
+      maxInboundStreams: this.#maxInboundStreams,
+      maxOutboundStreams: this.#maxOutboundStreams,
     })
   }
 

@@ -5,6 +5,7 @@ export {
   BLOB_PROTOCOL,
   BlobService,
   DEFAULT_MAX_BLOB_BYTES,
+  DEFAULT_MAX_BLOB_STREAMS,
   type BlobAuthorizer,
   type BlobServiceInit,
   type BlobTransferOptions,

@@ -10,7 +10,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { quireConnectionGater } from './connection-gater.js'
 import { relayServerInit } from './relay-limits.js'
-import { QUIRE_DHT_PROTOCOL, type QuireNode, type QuireNodeInit, type QuireRole, type QuireServices } from './init.js'
+import { QUIRE_DHT_PROTOCOL, type QuireConnectionLimits, type QuireNode, type QuireNodeInit, type QuireRole, type QuireServices } from './init.js'
 import type { PlatformTransports } from './platform.js'
 
 const ROLES: readonly QuireRole[] = ['browser', 'relay', 'compute', 'peer']
@@ -30,6 +30,17 @@ function checkAddresses(field: string, list: string[] | undefined): void {
       throw new QuireNodeConfigError(`${field}: '${a}' is not a multiaddr (expected e.g. /ip4/127.0.0.1/tcp/4001)`)
     }
   }
+}
+
+function connectionLimits(limits: QuireConnectionLimits | undefined): QuireConnectionLimits {
+  const out: QuireConnectionLimits = {}
+  for (const key of ['maxConnections', 'maxIncomingPendingConnections', 'inboundConnectionThreshold'] as const) {
+    const value = limits?.[key]
+    if (value === undefined) continue
+    if (!Number.isSafeInteger(value) || value < 1) throw new QuireNodeConfigError(`connectionManager.${key}: ${String(value)} is not a positive integer`)
+    out[key] = value
+  }
+  return out
 }
 
 /** Builds the libp2p node for a role on the given platform; `createQuireNode` binds the platform. */
@@ -72,7 +83,10 @@ export async function assembleQuireNode(init: QuireNodeInit, platform: PlatformT
     streamMuxers: [yamux()],
     connectionGater: quireConnectionGater(init.allowLoopback ?? false),
     // Redial keep-alive peers (bootstrap relays) 10 times, 1 s apart doubling: about 17 minutes in all.
-    connectionManager: { reconnectRetries: 10, reconnectRetryInterval: 1_000, reconnectBackoffFactor: 2 },
+    connectionManager: {
+      reconnectRetries: 10, reconnectRetryInterval: 1_000, reconnectBackoffFactor: 2,
+      ...connectionLimits(init.connectionManager),
+    },
     peerDiscovery: init.bootstrap && init.bootstrap.length > 0
       // The keep-alive tag makes libp2p redial a bootstrap relay that went away (a restart, a network blip).
       ? [bootstrap({ list: init.bootstrap, timeout: 10, tagName: `${KEEP_ALIVE}-bootstrap` })]

@@ -9,10 +9,15 @@
  * up; every other uncaught exception still ends the process, as Node would.
  */
 
-/** True for the uncaught libp2p stream race described above, and nothing else. */
+/**
+ * True for the uncaught libp2p stream race described above, and nothing else. Accepts error-shaped plain
+ * objects too: a test runner hands over errors serialized from its workers, no longer `instanceof Error`.
+ */
 export function isLibp2pStreamRace(error: unknown): boolean {
-  if (!(error instanceof Error) || error.name !== 'StreamStateError') return false
-  return /[\\/]@libp2p[\\/](yamux|utils)[\\/]/.test(error.stack ?? '')
+  if (typeof error !== 'object' || error === null) return false
+  const { name, stack } = error as { name?: unknown; stack?: unknown }
+  if (name !== 'StreamStateError' || typeof stack !== 'string') return false
+  return /[\\/]@libp2p[\\/](yamux|utils)[\\/]/.test(stack)
 }
 
 export interface CrashGuard {

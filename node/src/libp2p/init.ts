@@ -28,8 +28,20 @@ export interface QuireNodeInit {
   webrtc?: boolean
   /** Role `relay` only: circuit relay limits; see `DEFAULT_RELAY_LIMITS`. */
   relayLimits?: RelayLimits
+  /** Connection limits (libp2p's connection manager); unset fields keep libp2p's defaults. */
+  connectionManager?: QuireConnectionLimits
   /** Start the node before returning (default true). */
   start?: boolean
+}
+
+/** Limits on connections, enforced by libp2p before a connection is upgraded (no noise, no muxer spent). */
+export interface QuireConnectionLimits {
+  /** Open connections at most; inbound ones beyond it are refused (libp2p default 300). */
+  maxConnections?: number
+  /** Inbound connections still being upgraded (encryption, muxer) at once (libp2p default 10). */
+  maxIncomingPendingConnections?: number
+  /** Inbound connections one host may open per second; more are refused (libp2p default 5). */
+  inboundConnectionThreshold?: number
 }
 
 /** The services every Quire node runs; `relay` only on role `relay`. */

@@ -1,4 +1,4 @@
-import { Repo, type PeerId, type RepoConfig, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { Repo, type NetworkAdapterInterface, type PeerId, type RepoConfig, type StorageAdapterInterface } from '@automerge/automerge-repo'
 import { enableImmediateSync } from './immediate-sync.js'
 import { Libp2pSyncAdapter, type SyncLibp2p } from './libp2p-sync-adapter.js'
 import type { SyncLogEntry } from './sync-stats.js'
@@ -19,8 +19,18 @@ export interface QuireRepoInit {
   maxFrameBytes?: number
   /** Bytes queued for a peer that does not read before its stream is reset. Default 4 × `maxFrameBytes`. */
   maxSendQueueBytes?: number
+  /** Sync streams one connection may carry in each direction (Y22). Default {@link DEFAULT_MAX_SYNC_STREAMS}. */
+  maxInboundStreams?: number
+  maxOutboundStreams?: number
   /** Send changes at once instead of after automerge-repo's 100 ms throttle. Default true. */
   immediateSync?: boolean
+  /**
+   * Puts a network adapter between the repo and the libp2p sync adapter, e.g. the relay's durable
+   * acknowledgements (hold outgoing sync messages until the disk has them) or a policy check of incoming
+   * messages. `repo()` returns the Repo once it exists (call it from the wrapper's methods, not at once).
+   * Immediate sending goes through the wrapper too, since it sends through the repo's network subsystem.
+   */
+  wrapNetwork?: (adapter: Libp2pSyncAdapter, repo: () => Repo) => NetworkAdapterInterface
   log?: (entry: SyncLogEntry) => void
 }
 
@@ -28,6 +38,8 @@ export interface QuireRepoInit {
 export interface QuireRepo {
   readonly repo: Repo
   readonly adapter: Libp2pSyncAdapter
+  /** What the repo talks to: `adapter`, or what `wrapNetwork` made of it. */
+  readonly network: NetworkAdapterInterface
   /** Flushes documents to storage and closes every sync stream; the libp2p node keeps running. */
   stop(): Promise<void>
 }
@@ -38,29 +50,40 @@ export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
     libp2p: init.libp2p,
     ...(init.maxFrameBytes !== undefined && { maxFrameBytes: init.maxFrameBytes }),
     ...(init.maxSendQueueBytes !== undefined && { maxSendQueueBytes: init.maxSendQueueBytes }),
+    ...(init.maxInboundStreams !== undefined && { maxInboundStreams: init.maxInboundStreams }),
+    ...(init.maxOutboundStreams !== undefined && { maxOutboundStreams: init.maxOutboundStreams }),
     ...(init.log !== undefined && { log: init.log }),
   })
   await adapter.start()
+  let repo: Repo | undefined
+  const network = init.wrapNetwork?.(adapter, () => {
+    if (repo === undefined) throw new Error('wrapNetwork: the repo is not created yet; call repo() later, not while wrapping')
+    return repo
+  }) ?? adapter
   const config: RepoConfig = {
     peerId: init.libp2p.peerId.toString() as PeerId,
-    network: [adapter],
+    network: [network],
     isEphemeral: init.isEphemeral ?? false,
   }
   const storage = init.storage === undefined ? undefined : new StoppableStorage(init.storage)
   if (storage !== undefined) config.storage = storage
   if (init.shareConfig !== undefined) config.shareConfig = init.shareConfig
   if (init.sharePolicy !== undefined) config.sharePolicy = init.sharePolicy
-  const repo = new Repo(config)
-  const stopImmediate = init.immediateSync === false ? () => {} : enableImmediateSync(repo)
+  const created = (repo = new Repo(config))
+  const stopImmediate = init.immediateSync === false ? () => {} : enableImmediateSync(created)
   let stopped: Promise<void> | undefined
   return {
-    repo,
+    repo: created,
     adapter,
+    network,
     stop: () => {
       stopped ??= (async () => {
         stopImmediate()
-        await repo.shutdown()
-        storage?.retire()
+        try {
+          await created.shutdown()
+        } finally {
+          storage?.retire()
+        }
       })()
       return stopped
     },

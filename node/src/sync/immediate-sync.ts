@@ -23,9 +23,15 @@ interface SyncStateEvent {
  * not admitted to a document never gets a message from here (`hasPeer`). The alternative, calling
  * `beginSync` on every change, resets the sync state and costs an extra round trip and duplicate changes.
  *
+ * Documents come and go under one id: `Repo.removeFromCache` (a relay unloading idle documents) drops the
+ * handle and its synchronizer, and the next message about the document makes new ones. So a watch belongs
+ * to a handle, not to an id: a sync state announced for a new handle replaces the old watch and the old
+ * synchronizer's states, and a periodic sweep lets go of handles the repo no longer holds (nothing tells us
+ * when one is dropped), so neither they nor their sync states stay reachable from here.
+ *
  * Returns a function that stops it.
  */
-export function enableImmediateSync(repo: Repo): () => void {
+export function enableImmediateSync(repo: Repo, options: { sweepMs?: number } = {}): () => void {
   const states = new Map<DocumentId, Map<PeerId, SyncState>>()
   const watched = new Map<DocumentId, { handle: DocHandle<unknown>; listener: () => void }>()
   const dirty = new Set<DocumentId>()
@@ -44,6 +50,7 @@ export function enableImmediateSync(repo: Repo): () => void {
     const synchronizer = repo.synchronizer.docSynchronizers[documentId]
     const peers = states.get(documentId)
     if (handle === undefined || synchronizer === undefined || peers === undefined || !handle.isReady()) return
+    if (watched.get(documentId)?.handle !== handle) return
     const doc = handle.doc()
     const connected = new Set(repo.peers)
     for (const [peerId, state] of peers) {
@@ -54,10 +61,15 @@ export function enableImmediateSync(repo: Repo): () => void {
     }
   }
 
-  const watch = (documentId: DocumentId): void => {
-    if (watched.has(documentId)) return
-    const handle = repo.handles[documentId] as DocHandle<unknown> | undefined
-    if (handle === undefined) return
+  const unwatch = (documentId: DocumentId): void => {
+    const entry = watched.get(documentId)
+    entry?.handle.off('change', entry.listener)
+    watched.delete(documentId)
+  }
+
+  const watch = (documentId: DocumentId, handle: DocHandle<unknown>): void => {
+    if (watched.get(documentId)?.handle === handle) return
+    unwatch(documentId)
     const listener = (): void => {
       dirty.add(documentId)
       if (!scheduled) {
@@ -70,18 +82,31 @@ export function enableImmediateSync(repo: Repo): () => void {
   }
 
   const onSyncState = ({ documentId, peerId, syncState }: SyncStateEvent): void => {
+    const handle = repo.handles[documentId] as DocHandle<unknown> | undefined
+    if (handle === undefined) return
+    // A new handle means a new synchronizer: the states kept for the old one are no longer its states.
+    if (watched.has(documentId) && watched.get(documentId)?.handle !== handle) states.delete(documentId)
     let peers = states.get(documentId)
     if (peers === undefined) states.set(documentId, (peers = new Map()))
     peers.set(peerId, syncState)
-    watch(documentId)
+    watch(documentId, handle)
   }
 
-  const onDelete = ({ documentId }: { documentId: DocumentId }): void => {
+  const forget = (documentId: DocumentId): void => {
     states.delete(documentId)
-    const entry = watched.get(documentId)
-    entry?.handle.off('change', entry.listener)
-    watched.delete(documentId)
+    unwatch(documentId)
   }
+
+  const onDelete = ({ documentId }: { documentId: DocumentId }): void => forget(documentId)
+
+  const sweep = (): void => {
+    for (const [documentId, { handle }] of watched) {
+      if (repo.handles[documentId] !== handle) forget(documentId)
+    }
+  }
+  const sweeper = setInterval(sweep, options.sweepMs ?? 5_000)
+  // Node's timers keep a process alive; a browser's setInterval returns a number without unref.
+  ;(sweeper as { unref?: () => void }).unref?.()
 
   // A reconnecting peer starts from a fresh sync state (announced again through `sync-state`).
   const onPeerGone = ({ peerId }: { peerId: PeerId }): void => {
@@ -93,6 +118,7 @@ export function enableImmediateSync(repo: Repo): () => void {
   repo.networkSubsystem.on('peer-disconnected', onPeerGone)
   return () => {
     stopped = true
+    clearInterval(sweeper)
     repo.synchronizer.off('sync-state', onSyncState)
     repo.off('delete-document', onDelete)
     repo.networkSubsystem.off('peer-disconnected', onPeerGone)

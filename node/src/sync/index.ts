@@ -1,7 +1,7 @@
 export { SyncError, type SyncErrorCode } from './errors.js'
 export { DEFAULT_MAX_FRAME_BYTES, encodeFrame, encodeVarint, FrameDecoder } from './frame-codec.js'
 export { SYNC_PROTOCOL_VERSION, type HelloFrame } from './message-guard.js'
-export { Libp2pSyncAdapter, SYNC_PROTOCOL, type SyncAdapterInit, type SyncLibp2p } from './libp2p-sync-adapter.js'
+export { DEFAULT_MAX_SYNC_STREAMS, Libp2pSyncAdapter, SYNC_PROTOCOL, type SyncAdapterInit, type SyncLibp2p } from './libp2p-sync-adapter.js'
 export { enableImmediateSync } from './immediate-sync.js'
 export { createQuireRepo, type QuireRepo, type QuireRepoInit } from './create-quire-repo.js'
 export type { SyncLogEntry, SyncStats } from './sync-stats.js'

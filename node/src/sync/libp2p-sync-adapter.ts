@@ -9,6 +9,13 @@ import { defaultSyncLog, emptySyncStats, type SyncLogEntry, type SyncStats } fro
 /** The libp2p protocol id of Quire's document sync. */
 export const SYNC_PROTOCOL = '/quire/sync/1.0.0'
 
+/**
+ * Sync streams one connection may carry in each direction. The design is one stream per pair (Y2); a few
+ * more let a tie-break or a reopen overlap with a stream that is still closing. libp2p's default (32 in,
+ * 64 out, per protocol and connection) would let one peer hold dozens of sync streams for nothing.
+ */
+export const DEFAULT_MAX_SYNC_STREAMS = 4
+
 /** The parts of a libp2p node the sync adapter uses. */
 export type SyncLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'register' | 'unregister' | 'getConnections' | 'peerStore'>
 
@@ -19,6 +26,10 @@ export interface SyncAdapterInit {
   maxFrameBytes?: number
   /** Bytes queued for a peer that does not read before its stream is reset. Default 4 frames' worth. */
   maxSendQueueBytes?: number
+  /** Sync streams a peer may open on one connection (more are refused by libp2p). Default {@link DEFAULT_MAX_SYNC_STREAMS}. */
+  maxInboundStreams?: number
+  /** Sync streams we may open on one connection. Default {@link DEFAULT_MAX_SYNC_STREAMS}. */
+  maxOutboundStreams?: number
   /** Where rejected frames are reported. Default: one line on stderr. */
   log?: (entry: SyncLogEntry) => void
 }
@@ -35,10 +46,14 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
   readonly #maxFrameBytes: number
   readonly #maxSendQueueBytes: number
   readonly #log: (entry: SyncLogEntry) => void
+  readonly #maxInboundStreams: number
+  readonly #maxOutboundStreams: number
   /** The one live stream per remote peer. */
   readonly #links = new Map<string, SyncLink>()
   /** Peers the repo has been told about with `peer-candidate` and not yet with `peer-disconnected`. */
   readonly #announced = new Set<string>()
+  /** Peers whose streams we do not read for now ({@link pausePeer}). */
+  readonly #paused = new Set<string>()
   #topologyId: string | undefined
   #started = false
   #connected = false
@@ -55,6 +70,8 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
     this.#maxFrameBytes = init.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES
     this.#maxSendQueueBytes = init.maxSendQueueBytes ?? 4 * this.#maxFrameBytes
     this.#log = init.log ?? defaultSyncLog
+    this.#maxInboundStreams = init.maxInboundStreams ?? DEFAULT_MAX_SYNC_STREAMS
+    this.#maxOutboundStreams = init.maxOutboundStreams ?? DEFAULT_MAX_SYNC_STREAMS
   }
 
   /**
@@ -66,6 +83,8 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
     this.#started = true
     await this.#libp2p.handle(SYNC_PROTOCOL, (stream, connection) => this.#accept(stream, connection), {
       runOnLimitedConnection: true,
+      maxInboundStreams: this.#maxInboundStreams,
+      maxOutboundStreams: this.#maxOutboundStreams,
     })
     this.#topologyId = await this.#libp2p.register(SYNC_PROTOCOL, {
       notifyOnLimitedConnection: true,
@@ -98,7 +117,7 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
     if (!this.#started) void this.start().catch((err: unknown) => console.error('[quire-sync] could not start the sync adapter', err))
     for (const link of this.#links.values()) {
       link.sendHello(this.#hello())
-      link.resume()
+      if (!this.#paused.has(link.remote)) link.resume()
     }
     this.#markReadyIfDone()
   }
@@ -116,6 +135,25 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
     void this.#libp2p.unhandle(SYNC_PROTOCOL).catch(() => {})
     for (const link of [...this.#links.values()]) link.close()
     this.emit('close')
+  }
+
+  /**
+   * Stops reading `peerId`'s sync stream until {@link resumePeer}: its frames wait in libp2p's read buffer
+   * and yamux stops granting it send window, so the peer itself slows down. A receiver that cannot keep up
+   * with one peer (a relay whose disk lags a flood) uses it to keep that peer from crowding out the others.
+   * Holds for a stream that replaces the current one too.
+   */
+  pausePeer(peerId: string): void {
+    this.#paused.add(peerId)
+    const link = this.#links.get(peerId)
+    if (link !== undefined && !link.closed) link.pause()
+  }
+
+  /** Reads `peerId`'s sync stream again (frames buffered meanwhile are handled in order). */
+  resumePeer(peerId: string): void {
+    if (!this.#paused.delete(peerId)) return
+    const link = this.#links.get(peerId)
+    if (link !== undefined && !link.closed && this.#connected) link.resume()
   }
 
   /** The remote peer ids with an established sync stream. */
@@ -187,7 +225,7 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
     }
     this.#links.set(remote, link)
     if (this.#connected) link.sendHello(this.#hello())
-    else link.pause()
+    if (!this.#connected || this.#paused.has(remote)) link.pause()
   }
 
   /** Of two streams to one peer, keep the one opened by the peer whose id sorts first; else the newer. */

@@ -7,6 +7,9 @@ import { encodeFrame, FrameDecoder } from './frame-codec.js'
 import { checkHello, checkMessage, decodeFrameBody, type HelloFrame } from './message-guard.js'
 import type { SyncStats } from './sync-stats.js'
 
+/** Longest a link handles received frames before letting the event loop serve others (ms). */
+const HANDLE_BUDGET_MS = 5
+
 /** What a link reports to its adapter. */
 export interface SyncLinkHandlers {
   onHello(link: SyncLink, hello: HelloFrame): void
@@ -45,6 +48,13 @@ export class SyncLink {
   #queuedBytes = 0
   #waitingForDrain = false
   #closed = false
+  /** Frame bodies received and not yet handled, oldest first. */
+  #backlog: Uint8Array[] = []
+  /** The adapter asked us not to read (before the repo connects, or to slow a peer down). */
+  #held = false
+  #handling = false
+  #resumeScheduled = false
+  #remoteEnded = false
 
   constructor(stream: Stream, opts: SyncLinkOptions) {
     this.stream = stream
@@ -87,11 +97,21 @@ export class SyncLink {
 
   /** Stops reading (frames stay in libp2p's bounded read buffer) until {@link resume}. */
   pause(): void {
-    this.stream.pause()
+    this.#held = true
+    this.#applyFlow()
   }
 
   resume(): void {
-    this.stream.resume()
+    this.#held = false
+    this.#handleBacklog()
+  }
+
+  /** Reads the stream exactly when nothing holds it and no backlog waits, so a busy peer slows down at its end. */
+  #applyFlow(): void {
+    const wanted = this.#held || this.#backlog.length > 0
+    // A stream that is closing cannot be paused or resumed (libp2p throws); its close event cleans up.
+    if (wanted && this.stream.readStatus === 'readable') this.stream.pause()
+    else if (!wanted && this.stream.readStatus === 'paused') this.stream.resume()
   }
 
   /** Graceful close, used when a tie-break or shutdown retires this stream. */
@@ -159,16 +179,57 @@ export class SyncLink {
     if (this.#closed) return
     this.#opts.stats.bytesReceived += data.byteLength
     try {
-      for (const body of this.#decoder.push(data)) {
-        this.#opts.stats.framesReceived++
-        const value = decodeFrameBody(body)
-        if (this.#hello === undefined) {
-          this.#hello = checkHello(value, this.remote)
-          this.#opts.handlers.onHello(this, this.#hello)
-        } else {
-          this.#opts.handlers.onMessage(this, checkMessage(value, this.remote, this.#opts.self))
-        }
-        if (this.#closed) return
+      for (const body of this.#decoder.push(data)) this.#backlog.push(body)
+    } catch (err) {
+      this.reject(err instanceof SyncError ? err : new SyncError('MALFORMED_FRAME', (err as Error).message))
+      return
+    }
+    this.#handleBacklog()
+  }
+
+  /**
+   * Handles received frames for at most {@link HANDLE_BUDGET_MS} at a time, then yields to the event loop
+   * with the stream paused. One data event can carry thousands of frames (a flood, or a read buffer that
+   * filled while paused); handling them in one go would hold every other peer's frames, timers and disk
+   * completions behind them. Frames keep their order.
+   */
+  #handleBacklog(): void {
+    if (this.#handling || this.#closed) return
+    this.#handling = true
+    const started = performance.now()
+    try {
+      while (this.#backlog.length > 0 && !this.#held && !this.#closed) {
+        if (performance.now() - started >= HANDLE_BUDGET_MS) break
+        this.#handleFrame(this.#backlog.shift()!)
+      }
+    } finally {
+      this.#handling = false
+    }
+    if (this.#closed) return
+    if (this.#backlog.length > 0 && !this.#held) {
+      if (!this.#resumeScheduled) {
+        this.#resumeScheduled = true
+        setImmediate(() => {
+          this.#resumeScheduled = false
+          this.#handleBacklog()
+        })
+      }
+    } else if (this.#backlog.length === 0 && this.#remoteEnded) {
+      this.#end()
+      return
+    }
+    this.#applyFlow()
+  }
+
+  #handleFrame(body: Uint8Array): void {
+    this.#opts.stats.framesReceived++
+    try {
+      const value = decodeFrameBody(body)
+      if (this.#hello === undefined) {
+        this.#hello = checkHello(value, this.remote)
+        this.#opts.handlers.onHello(this, this.#hello)
+      } else {
+        this.#opts.handlers.onMessage(this, checkMessage(value, this.remote, this.#opts.self))
       }
     } catch (err) {
       if (err instanceof SyncError) this.reject(err)
@@ -177,6 +238,12 @@ export class SyncLink {
   }
 
   #onRemoteEnd(): void {
+    this.#remoteEnded = true
+    // Frames still waiting are handled first; the stream ends after them.
+    if (this.#backlog.length === 0 && !this.#handling) this.#end()
+  }
+
+  #end(): void {
     try {
       this.#decoder.end()
       this.close()

@@ -29,7 +29,10 @@ export async function waitUntil(check: () => boolean | Promise<boolean>, timeout
   }
 }
 
-/** Resolves when `handle`'s document satisfies `check` (checked now and on every change). */
+/**
+ * Resolves when `handle`'s document satisfies `check` (checked now, on every change, and once the handle
+ * becomes ready: a document that arrives from a peer fires its only `change` before the handle is ready).
+ */
 export function waitForDoc<T>(handle: DocHandle<T>, check: (doc: T) => boolean, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const test = (): boolean => {
@@ -48,6 +51,7 @@ export function waitForDoc<T>(handle: DocHandle<T>, check: (doc: T) => boolean, 
       resolve()
     }
     handle.on('change', onChange)
+    handle.whenReady().then(onChange, () => {})
   })
 }
 

@@ -1,3 +1,4 @@
+import { FairSlots } from './fair-slots.js'
 import { NetworkAdapter, type DocumentId, type Message, type NetworkAdapterInterface, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
 
 /** Options of {@link DurableAckAdapter}. */
@@ -16,6 +17,12 @@ export interface DurableAckAdapterInit {
   admit?: (message: Message) => string | undefined
   /** Told about refusals and failed writes. */
   log?: (line: string) => void
+  /**
+   * Writes under way at once, shared round-robin among the peers the held messages go to (a flood of one
+   * peer's documents then delays a member's write by one turn, not by the whole flood). Default 2: LevelDB
+   * serialises synced writes anyway, so more only deepens the queue in front of everyone.
+   */
+  maxConcurrentWrites?: number
 }
 
 /** Counters of {@link DurableAckAdapter}, exported as metrics. */
@@ -63,6 +70,9 @@ export class DurableAckAdapter extends NetworkAdapter {
   readonly #queues = new Map<DocumentId, DocQueue>()
   /** Per peer, how many of its sync sessions have ended; a held message of an ended session is dropped. */
   readonly #sessions = new Map<string, number>()
+  readonly #slots: FairSlots
+  /** Start times of the writes under way. */
+  readonly #writing = new Set<number>()
   #closed = false
 
   constructor(init: DurableAckAdapterInit) {
@@ -71,6 +81,7 @@ export class DurableAckAdapter extends NetworkAdapter {
     this.#persist = init.persist
     this.#admit = init.admit
     this.#log = init.log ?? ((line) => console.error(line))
+    this.#slots = new FairSlots(init.maxConcurrentWrites ?? 2)
     this.#inner.on('close', () => this.emit('close'))
     this.#inner.on('peer-candidate', (p) => this.emit('peer-candidate', p))
     this.#inner.on('peer-disconnected', (p) => {
@@ -119,6 +130,17 @@ export class DurableAckAdapter extends NetworkAdapter {
     return this.#queues.has(documentId)
   }
 
+  /**
+   * How long (ms) the oldest write asked for and not finished has waited: how far the disk is behind.
+   * Writes wait for a slot, then in libuv's thread pool behind every other disk operation, so this grows
+   * with any backlog.
+   */
+  writeLagMs(now = performance.now()): number {
+    let oldest = now
+    for (const started of this.#writing) oldest = Math.min(oldest, started)
+    return now - oldest
+  }
+
   /** Resolves once every message held now has been written out or dropped. */
   async settled(): Promise<void> {
     while ([...this.#queues.values()].some((q) => q.running || q.messages.length > 0)) {
@@ -133,6 +155,12 @@ export class DurableAckAdapter extends NetworkAdapter {
       // microtask lets that update finish, so the write below sees the change the reply acknowledges.
       await Promise.resolve()
       while (queue.messages.length > 0) {
+        // Two writes may be asked for in the same microsecond; a unique key keeps both counted.
+        let key = performance.now()
+        while (this.#writing.has(key)) key += 1e-6
+        this.#writing.add(key)
+        // Charged to the peer the first message goes to: for a document a peer floods in, that peer.
+        const release = await this.#slots.acquire(queue.messages[0]!.message.targetId)
         const batch = queue.messages.splice(0)
         const started = performance.now()
         let ok = true
@@ -143,6 +171,8 @@ export class DurableAckAdapter extends NetworkAdapter {
           this.stats.persistFailures++
           this.#log(`[quire-relay] RELAY_PERSIST_FAILED: could not write document ${documentId} (${(err as Error).message}); not acknowledging it`)
         }
+        this.#writing.delete(key)
+        release()
         this.stats.persists++
         this.stats.persistMs += performance.now() - started
         this.stats.held -= batch.length

@@ -37,8 +37,12 @@ export class HostingPolicy {
   /** Documents linked from allowlisted projects, by project. */
   readonly #linked = new Map<string, Set<string>>()
   readonly #log: (refusal: Refusal) => void
+  readonly #logIntervalMs: number
+  /** Per code and peer: when a refusal was last logged, and how many came since. */
+  readonly #logged = new Map<string, { at: number; since: number }>()
 
-  constructor(init: { config: HostingPolicyConfig; index: HostingIndex; federation: Iterable<string>; log: (r: Refusal) => void }) {
+  constructor(init: { config: HostingPolicyConfig; index: HostingIndex; federation: Iterable<string>; log: (r: Refusal) => void; logIntervalMs?: number }) {
+    this.#logIntervalMs = init.logIntervalMs ?? 10_000
     this.#config = init.config
     this.#index = init.index
     this.#federation = new Set(init.federation)
@@ -132,8 +136,24 @@ export class HostingPolicy {
     return undefined
   }
 
+  /**
+   * Counts every refusal; logs at most one per code and peer every `logIntervalMs`, saying how many were
+   * not logged since, so a peer asking for thousands of documents cannot fill the operator's disk with log.
+   */
   #refuse(code: RefusalCode, peer: string, documentId: string, message: string): void {
     this.refusals[code] = (this.refusals[code] ?? 0) + 1
-    this.#log({ code, peer, documentId, message })
+    const key = `${code} ${peer}`
+    const now = Date.now()
+    const last = this.#logged.get(key)
+    if (last !== undefined && now - last.at < this.#logIntervalMs) {
+      last.since++
+      return
+    }
+    if (this.#logged.size > 10_000) {
+      for (const [k, v] of this.#logged) if (now - v.at >= this.#logIntervalMs) this.#logged.delete(k)
+    }
+    this.#logged.set(key, { at: now, since: 0 })
+    const more = last !== undefined && last.since > 0 ? ` (${last.since} more refusals of this peer with this code were not logged)` : ''
+    this.#log({ code, peer, documentId, message: message + more })
   }
 }

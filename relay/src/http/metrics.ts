@@ -38,6 +38,7 @@ export function prometheusText(s: RelayStats): string {
   metric(out, 'quire_relay_persists_total', 'counter', 'Document writes made before acknowledging.', s.acks.persists)
   metric(out, 'quire_relay_persist_seconds_total', 'counter', 'Time spent in those writes.', s.acks.persistMs / 1000)
   metric(out, 'quire_relay_persist_failures_total', 'counter', 'Document writes that failed (their acknowledgements were withheld).', s.acks.persistFailures)
+  metric(out, 'quire_relay_peer_pauses_total', 'counter', 'Times a peer sending more than its share was not read while the relay was congested.', s.peerPauses)
   metric(out, 'process_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', s.residentMemoryBytes)
   return out.join('\n') + '\n'
 }

@@ -4,6 +4,7 @@
 // for its polyfills.
 import { createQuireNode, createQuireRepo } from '@quire/node'
 import { multiaddr } from '@multiformats/multiaddr'
+import { randomBytes } from 'node:crypto'
 import type { AutomergeUrl, DocHandle, PeerId } from '@automerge/automerge-repo'
 
 interface LogDoc { log: number[] }
@@ -19,6 +20,14 @@ export interface WriterCommandTypes {
   status: { params: undefined; result: WriterStatus }
   /** Stops writing. */
   stopWriting: { params: undefined; result: WriterStatus }
+  /**
+   * Floods the connected relay for `durationMs` (or until `stopFlood`): every tick, `perTick` new documents
+   * (mode `documents`) or changes to one document (mode `changes`), each carrying `bytes` random bytes.
+   * The duration is kept here, so it ends even when the flood leaves this process too busy to take orders.
+   */
+  flood: { params: { mode: 'documents' | 'changes'; bytes: number; perTick: number; durationMs: number }; result: null }
+  /** Stops flooding; returns how many documents and changes it made. */
+  stopFlood: { params: undefined; result: { documents: number; changes: number } }
 }
 
 /** What the writer reports. */
@@ -38,6 +47,8 @@ async function main(): Promise<void> {
   let relayPeerId: string | undefined
   let timer: NodeJS.Timeout | undefined
   let written = 0
+  let flooding = false
+  const flooded = { documents: 0, changes: 0 }
   let acked = 0
   /** Heads after each change (the chain is linear: one writer) -> the number that change wrote. */
   const numberByHead = new Map<string, number>()
@@ -75,6 +86,35 @@ async function main(): Promise<void> {
       return h.url as AutomergeUrl
     },
     status: async () => status(),
+    flood: async (p) => {
+      const bytes = Number(p.bytes)
+      const perTick = Number(p.perTick)
+      // Random bytes (Automerge compresses its changes, so repeated ones would stay small), as a bytes value:
+      // a string would be collaborative text, one operation per character.
+      const payload = (): Uint8Array => new Uint8Array(randomBytes(bytes))
+      const target = p.mode === 'changes' ? q.repo.create<{ blob?: Uint8Array }>({}) : undefined
+      flooding = true
+      const until = Date.now() + Number(p.durationMs)
+      const tick = (): void => {
+        if (!flooding || Date.now() > until) return
+        for (let i = 0; i < perTick; i++) {
+          if (target === undefined) {
+            q.repo.create({ blob: payload() })
+            flooded.documents++
+          } else {
+            target.change((d) => { d.blob = payload() })
+            flooded.changes++
+          }
+        }
+        setTimeout(tick, 1)
+      }
+      tick()
+      return null
+    },
+    stopFlood: async () => {
+      flooding = false
+      return { ...flooded }
+    },
     stopWriting: async () => {
       clearInterval(timer)
       return status()
@@ -98,6 +138,7 @@ async function main(): Promise<void> {
   })
   const exit = (): void => {
     clearInterval(timer)
+    flooding = false
     void q.stop().then(() => node.stop()).finally(() => process.exit(0))
   }
   process.once('SIGTERM', exit)
