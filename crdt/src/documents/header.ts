@@ -12,6 +12,7 @@ export const DOCUMENT_TYPES = {
   text: 'quire/text',
   chat: 'quire/chat',
   notebook: 'quire/notebook',
+  grants: 'quire/grants',
 } as const
 
 /** One of the `type` tags in {@link DOCUMENT_TYPES}. */

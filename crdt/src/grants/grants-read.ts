@@ -7,13 +7,12 @@
 import { CrdtError } from '../errors.js'
 import { isRecord, type Problem } from '../read/guards.js'
 import { isPeerIdString, isValidId, readAtom } from '../documents/atoms.js'
-import { readHeader, safeRead, type DocumentReadResult, type DocumentType } from '../documents/header.js'
+import { DOCUMENT_TYPES, readHeader, safeRead, type DocumentReadResult } from '../documents/header.js'
 import { toBase64Url } from './encoding.js'
-import { GRANTS_DOCUMENT_TYPE, SIGNATURE_BYTES } from './grants-schema.js'
+import { SIGNATURE_BYTES } from './grants-schema.js'
 import { decodePayload, type PayloadFields } from './payload.js'
 
-// readHeader and safeRead only use the tag in comparisons and messages.
-const GRANTS_TYPE = GRANTS_DOCUMENT_TYPE as unknown as DocumentType
+const GRANTS_TYPE = DOCUMENT_TYPES.grants
 
 /** One well-formed entry: the signed bytes and their decoded fields. Not yet verified. */
 export interface SignedEntry {

@@ -26,6 +26,8 @@ export type AccessErrorCode =
   | 'NOT_ADMIN'
   /** Neither the caller nor the grants document says who owns the project, or which project it is. */
   | 'OWNER_UNKNOWN'
+  /** This device does not take part in the project an invite is for (it has no grants document for it). */
+  | 'PROJECT_UNKNOWN'
   /** A key or peer id that is not Ed25519 (Quire identities are Ed25519). */
   | 'KEY_UNSUPPORTED'
   /** An argument that does not fit (unknown role, bad time, bad peer id). */

@@ -34,3 +34,15 @@ export { computeMembership, type Membership, type MembershipOptions, type Member
 export { canRead, canWrite, canCompute, canHost, canAdmin } from './capabilities.js'
 export { revokeMember } from './remove-member.js'
 export { acceptRedemption, type RedemptionTokens, type AcceptRedemptionOptions, type AcceptedRedemption } from './redeem.js'
+export { readProjectLinks, type ProjectLinks } from './project-links.js'
+export { ProjectIndex, type TrackProjectOptions, type ProjectIndexProblem } from './project-index.js'
+export {
+  accessShareConfig,
+  type AccessShareConfig,
+  type AccessShareConfigInit,
+  type AccessRefusal,
+  type AccessRefusalCode,
+  type OutsideProjectsPolicy,
+} from './share-config.js'
+export { createProjectWithGrants, type CreateProjectWithGrantsInit, type CreatedProject } from './project-setup.js'
+export { REDEEM_PROTOCOL, serveRedemptions, requestRedemption, type RedemptionServiceInit } from './redeem-protocol.js'

@@ -1,0 +1,110 @@
+/**
+ * `/quire/redeem/1.0.0`: a new peer hands its invite and signed redemption request to an admin device,
+ * which accepts it (`acceptRedemption`), appends the grant and redemption record to the project's grants
+ * document, and answers once its share decisions include the new member, so the new peer can sync the
+ * project as soon as the answer arrives. One request frame and one answer frame (varint length + CBOR, as
+ * on the sync protocol); the answer is `{ ok: true, grant }` or `{ ok: false, code, message }`.
+ */
+import { isValidDocumentId, type DocumentId, type Repo } from '@automerge/automerge-repo'
+import { appendGrantEntries, type GrantsDoc } from '@quire/crdt'
+import type { Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { decode, encode } from 'cbor-x'
+import { encodeFrame, FrameDecoder } from '../sync/index.js'
+import { AccessError, type AccessErrorCode } from './errors.js'
+import { verifyInvite, verifyRedemptionRequest } from './invites.js'
+import type { ProjectIndex } from './project-index.js'
+import { acceptRedemption, type RedemptionTokens } from './redeem.js'
+
+export const REDEEM_PROTOCOL = '/quire/redeem/1.0.0'
+/** Two tokens of a few hundred bytes each; anything larger is not a redemption. */
+const MAX_FRAME_BYTES = 16 * 1024
+const DEFAULT_TIMEOUT_MS = 10_000
+
+/** What {@link serveRedemptions} needs: an admin (or owner) device of the projects it accepts for. */
+export interface RedemptionServiceInit {
+  readonly libp2p: Pick<Libp2p, 'handle' | 'unhandle'>
+  readonly repo: Repo
+  /** Where the grants document of each project this device takes part in is found. */
+  readonly index: ProjectIndex
+  /** The admin's key (the libp2p identity of this device). */
+  readonly key: PrivateKey
+  readonly now?: () => number
+}
+
+/** Answers redemption requests until stopped. */
+export async function serveRedemptions(init: RedemptionServiceInit): Promise<{ stop(): Promise<void> }> {
+  const now = init.now ?? Date.now
+  // One redemption at a time: two requests checked concurrently could both see a use left.
+  let queue: Promise<unknown> = Promise.resolve()
+  const accept = async (tokens: RedemptionTokens, remote: string): Promise<string> => {
+    const request = await verifyRedemptionRequest(tokens.request)
+    if (request.record.issuer !== remote) {
+      throw new AccessError('REDEMPTION_FORGED', 'A redemption request must be sent by the peer that signed it: open the invite link on that device.')
+    }
+    const invite = await verifyInvite(tokens.invite)
+    const project = isValidDocumentId(invite.project) ? invite.project : undefined
+    const grantsId = project === undefined ? undefined : init.index.grantsOf(project)
+    const owner = project === undefined ? undefined : init.index.ownerOf(project)
+    if (grantsId === undefined || owner === undefined) {
+      throw new AccessError('PROJECT_UNKNOWN', `This device does not hold project ${invite.project}: ask an admin whose device has it open.`)
+    }
+    const handle = await init.repo.find<GrantsDoc>(grantsId as DocumentId)
+    const accepted = await acceptRedemption(handle.doc(), tokens, { key: init.key, now: now(), owner, project: invite.project })
+    handle.change((doc) => { appendGrantEntries(doc, accepted.entries) })
+    await init.index.settled()
+    return accepted.grant.id
+  }
+  await init.libp2p.handle(REDEEM_PROTOCOL, async (stream, connection) => {
+    try {
+      const frame = await readFrame(stream)
+      const tokens = { invite: String(frame['invite'] ?? ''), request: String(frame['request'] ?? '') }
+      const run = queue.then(() => accept(tokens, connection.remotePeer.toString()))
+      queue = run.catch(() => undefined)
+      const grant = await run
+      await answer(stream, { ok: true, grant })
+    } catch (err) {
+      const e = err instanceof AccessError ? err : new AccessError('INVALID_ARGUMENT', `Bad redemption: ${(err as Error).message}`)
+      await answer(stream, { ok: false, code: e.code, message: e.message }).catch(() => stream.abort(e))
+    }
+  }, { runOnLimitedConnection: true, maxInboundStreams: 4 })
+  return { stop: () => init.libp2p.unhandle(REDEEM_PROTOCOL) }
+}
+
+/**
+ * The new peer's side: sends the invite and its redemption request to an admin device and resolves with
+ * the new grant's entry id; a refusal rejects with the admin's `AccessError` code.
+ */
+export async function requestRedemption(
+  libp2p: Pick<Libp2p, 'dialProtocol'>, peer: PeerId | Multiaddr | Multiaddr[], tokens: RedemptionTokens, options: { signal?: AbortSignal } = {},
+): Promise<{ grant: string }> {
+  const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS)
+  const stream = await libp2p.dialProtocol(peer, REDEEM_PROTOCOL, { signal, runOnLimitedConnection: true })
+  try {
+    stream.send(encodeFrame(encode({ invite: tokens.invite, request: tokens.request })))
+    const reply = await readFrame(stream)
+    if (reply['ok'] === true && typeof reply['grant'] === 'string') return { grant: reply['grant'] }
+    const code = typeof reply['code'] === 'string' ? (reply['code'] as AccessErrorCode) : 'INVALID_ARGUMENT'
+    const message = typeof reply['message'] === 'string' ? reply['message'].slice(0, 500) : 'the admin device refused without a reason'
+    throw new AccessError(code, message)
+  } finally {
+    if (stream.status === 'open') await stream.close().catch(() => undefined)
+  }
+}
+
+async function answer(stream: Stream, value: Record<string, unknown>): Promise<void> {
+  if (!stream.send(encodeFrame(encode(value)))) await stream.onDrain()
+  await stream.close()
+}
+
+async function readFrame(stream: Stream): Promise<Record<string, unknown>> {
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES)
+  for await (const chunk of stream) {
+    const [frame] = decoder.push(chunk)
+    if (frame === undefined) continue
+    const value: unknown = decode(frame)
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) break
+    return value as Record<string, unknown>
+  }
+  throw new AccessError('INVALID_ARGUMENT', 'The redemption stream ended without a well-formed frame.')
+}
