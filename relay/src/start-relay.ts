@@ -1,3 +1,4 @@
+import { next as A } from '@automerge/automerge'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
@@ -112,6 +113,10 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
           // Nothing to write for a document that is not loaded or not ready (still being requested).
           const repo = repoOf()
           if (repo.handles[documentId]?.isReady() === true) await repo.flush([documentId])
+        },
+        hasHeads: (documentId, heads) => {
+          const handle = repoOf().handles[documentId]
+          return handle?.isReady() === true && A.hasHeads(handle.doc(), heads)
         },
         admit: (m) => {
           touch(m)

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { next as A } from '@automerge/automerge'
 import { NetworkAdapter, type DocumentId, type Message, type PeerId } from '@automerge/automerge-repo'
 import { DurableAckAdapter } from '@quire/relay'
 
@@ -63,5 +64,45 @@ describe('durable acknowledgements', () => {
     await ack.settled()
     expect(inner.sent.some((m) => m.targetId === 'b' && m.type === 'sync')).toBe(false)
     expect(ack.stats.held).toBe(0)
+  })
+
+  it('[RL23] only messages that can acknowledge a peer\'s unwritten changes wait: others go at once', async () => {
+    const inner = new RecordingAdapter()
+    const writes: Array<ReturnType<typeof deferred>> = []
+    const loaded = new Set<string>() // heads the relay's loaded document contains
+    const ack = new DurableAckAdapter({
+      inner,
+      persist: () => { const d = deferred(); writes.push(d); return d.promise },
+      hasHeads: (_id, heads) => heads.every((h) => loaded.has(h)),
+    })
+    ack.connect('relay' as PeerId)
+    const sent = () => inner.sent.filter((m) => m.type === 'sync').map((m) => `${m.targetId}:${(m as { data: Uint8Array }).data[0]}`)
+
+    // Writer w sends a change (its sync message announces heads h1), which the repo applies.
+    const change = A.change(A.init<{ n?: number }>(), (d) => { d.n = 1 })
+    const [, fromWriter] = A.generateSyncMessage(change, A.initSyncState())
+    const h1 = A.getHeads(change)[0]!
+    inner.emit('message', { type: 'sync', documentId: doc, senderId: 'w' as PeerId, targetId: 'relay' as PeerId, data: fromWriter! })
+    loaded.add(h1)
+
+    // Forwarding it to reader r does not wait for the disk; the reply to w (its acknowledgement) does.
+    ack.send(sync('r', 1))
+    ack.send(sync('w', 2))
+    expect(sent()).toEqual(['r:1'])
+    await Promise.resolve(); await Promise.resolve()
+    expect(writes).toHaveLength(1)
+    ack.send(sync('w', 3)) // queued behind the held one: nothing overtakes it
+    ack.send(sync('r', 4))
+    expect(sent()).toEqual(['r:1', 'r:4'])
+    writes[0]!.resolve()
+    await new Promise((r) => setTimeout(r, 0))
+    // The write started when the document held h1, so w's changes are on disk: held messages go, in order.
+    expect(writes).toHaveLength(2)
+    writes[1]!.resolve()
+    await ack.settled()
+    expect(sent()).toEqual(['r:1', 'r:4', 'w:2', 'w:3'])
+    // With w's changes written, later messages to w go at once too.
+    ack.send(sync('w', 5))
+    expect(sent()).toEqual(['r:1', 'r:4', 'w:2', 'w:3', 'w:5'])
   })
 })

@@ -1,3 +1,4 @@
+import { next as A } from '@automerge/automerge'
 import { FairSlots } from './fair-slots.js'
 import { NetworkAdapter, type DocumentId, type Message, type NetworkAdapterInterface, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
 
@@ -10,6 +11,12 @@ export interface DurableAckAdapterInit {
    * messages to release were generated, so what it writes contains every change their heads name.
    */
   persist: (documentId: DocumentId) => Promise<void>
+  /**
+   * Whether the document as loaded now contains all these heads. With it, only messages to a peer whose
+   * changes may not be on disk yet are held (they are the ones that can acknowledge something), and
+   * everything else goes at once; without it, every sync message waits for a write.
+   */
+  hasHeads?: (documentId: DocumentId, heads: string[]) => boolean
   /**
    * Checks an incoming message before the repo sees it. Returns a refusal code to drop it (the sender gets
    * `doc-unavailable` for the document instead), or `undefined` to let it through.
@@ -54,9 +61,14 @@ interface DocQueue {
  * Makes the relay's acknowledgements honest. A peer learns that the relay has a change when the relay's
  * next sync message for that document carries heads that include it; automerge-repo, though, writes to
  * storage on a 100 ms debounce, so it could acknowledge a change that a crash then loses. This adapter sits
- * between the repo and the network and holds every outgoing `sync`/`request` message for a document until a
- * write of that document, begun after the message was generated, has reached the disk. Other messages
- * (ephemeral, doc-unavailable) carry no document state and pass straight through.
+ * between the repo and the network and holds an outgoing `sync`/`request` message for a document until a
+ * write of that document, begun after the message was generated, has reached the disk, whenever the message
+ * goes to a peer that sent the document changes not yet known to be on disk: only such a message can
+ * acknowledge them. A peer's changes count as on disk once a write finished that started when the loaded
+ * document already contained the heads that peer last announced (checked just before the write starts). Messages to everyone else, such as
+ * one member's keystrokes forwarded to the others, go at once: holding them too made every member wait for
+ * every write, and a few typists queued up seconds of latency. Other messages (ephemeral, doc-unavailable)
+ * carry no document state and pass straight through.
  *
  * Why a wrapper: the repo generates sync messages in its private DocSynchronizer and offers no hook
  * between "message generated" and "message sent" other than the network adapter's `send`.
@@ -71,6 +83,10 @@ export class DurableAckAdapter extends NetworkAdapter {
   /** Per peer, how many of its sync sessions have ended; a held message of an ended session is dropped. */
   readonly #sessions = new Map<string, number>()
   readonly #slots: FairSlots
+  readonly #hasHeads: ((documentId: DocumentId, heads: string[]) => boolean) | undefined
+  /** Per document, the peers whose announced heads no finished write is known to hold. */
+  readonly #unwritten = new Map<DocumentId, Map<string, { heads: string[]; version: number }>>()
+  #version = 0
   /** Start times of the writes under way. */
   readonly #writing = new Set<number>()
   #closed = false
@@ -80,6 +96,7 @@ export class DurableAckAdapter extends NetworkAdapter {
     this.#inner = init.inner
     this.#persist = init.persist
     this.#admit = init.admit
+    this.#hasHeads = init.hasHeads
     this.#log = init.log ?? ((line) => console.error(line))
     this.#slots = new FairSlots(init.maxConcurrentWrites ?? 2)
     this.#inner.on('close', () => this.emit('close'))
@@ -119,6 +136,16 @@ export class DurableAckAdapter extends NetworkAdapter {
     }
     const documentId = message.documentId as DocumentId
     let queue = this.#queues.get(documentId)
+    const target = message.targetId
+    // Held if it can acknowledge the target's unwritten changes, or if earlier messages to the same peer are
+    // still held (nothing may overtake them).
+    const mustHold = this.#hasHeads === undefined ||
+      this.#unwritten.get(documentId)?.has(target) === true ||
+      queue?.messages.some((h) => h.message.targetId === target) === true
+    if (!mustHold) {
+      this.#inner.send(message)
+      return
+    }
     if (queue === undefined) this.#queues.set(documentId, (queue = { messages: [], running: false }))
     queue.messages.push({ message, session: this.#sessions.get(message.targetId) ?? 0 })
     this.stats.held++
@@ -162,6 +189,8 @@ export class DurableAckAdapter extends NetworkAdapter {
         // Charged to the peer the first message goes to: for a document a peer floods in, that peer.
         const release = await this.#slots.acquire(queue.messages[0]!.message.targetId)
         const batch = queue.messages.splice(0)
+        // Decided in the same tick the write starts: a change the document holds now is in what it writes.
+        const covered = this.#coveredNow(documentId)
         const started = performance.now()
         let ok = true
         try {
@@ -177,6 +206,7 @@ export class DurableAckAdapter extends NetworkAdapter {
         this.stats.persistMs += performance.now() - started
         this.stats.held -= batch.length
         if (!ok || this.#closed) continue
+        this.#markWritten(documentId, covered)
         for (const { message, session } of batch) {
           if (session === (this.#sessions.get(message.targetId) ?? 0)) this.#inner.send(message)
         }
@@ -187,7 +217,44 @@ export class DurableAckAdapter extends NetworkAdapter {
     }
   }
 
+  /** Peers whose announced heads the loaded document contains now, with the version of that announcement. */
+  #coveredNow(documentId: DocumentId): Array<[string, number]> {
+    const peers = this.#unwritten.get(documentId)
+    if (peers === undefined || this.#hasHeads === undefined) return []
+    return [...peers].filter(([, p]) => this.#hasHeads!(documentId, p.heads)).map(([peer, p]) => [peer, p.version])
+  }
+
+  #markWritten(documentId: DocumentId, covered: Array<[string, number]>): void {
+    const peers = this.#unwritten.get(documentId)
+    if (peers === undefined) return
+    // A peer that announced newer heads during the write stays pending: the write may not hold them.
+    for (const [peer, version] of covered) if (peers.get(peer)?.version === version) peers.delete(peer)
+    if (peers.size === 0) this.#unwritten.delete(documentId)
+  }
+
+  /**
+   * Remembers the heads a peer's sync message announces: every change of that peer so far is an ancestor of
+   * them, whether the message carries changes, a whole document, or only heads with changes still to come.
+   */
+  #noteIncoming(message: Message): void {
+    if (this.#hasHeads === undefined || (message.type !== 'sync' && message.type !== 'request') || !('data' in message)) return
+    let heads: string[]
+    try {
+      heads = A.decodeSyncMessage(message.data as Uint8Array).heads
+    } catch {
+      heads = ['undecodable'] // never contained: the peer's messages keep waiting for writes, as without this
+    }
+    const documentId = message.documentId as DocumentId
+    let peers = this.#unwritten.get(documentId)
+    if (peers === undefined) this.#unwritten.set(documentId, (peers = new Map()))
+    peers.set(message.senderId, { heads, version: ++this.#version })
+  }
+
   #dropFor(peerId: PeerId): void {
+    for (const [documentId, peers] of this.#unwritten) {
+      peers.delete(peerId)
+      if (peers.size === 0) this.#unwritten.delete(documentId)
+    }
     this.#sessions.set(peerId, (this.#sessions.get(peerId) ?? 0) + 1)
     for (const queue of this.#queues.values()) {
       const kept = queue.messages.filter((h) => h.message.targetId !== peerId)
@@ -199,6 +266,7 @@ export class DurableAckAdapter extends NetworkAdapter {
   #receive(message: Message): void {
     const refusal = this.#admit?.(message)
     if (refusal === undefined) {
+      this.#noteIncoming(message)
       this.emit('message', message)
       return
     }
