@@ -10,6 +10,11 @@ import { initialSync } from './benchmarks/initial-sync.js'
 import { automergeWebSocket } from './stacks/automerge-ws.js'
 import { quireLibp2p } from './stacks/quire-libp2p.js'
 import { ms, kib } from './lib/stats.js'
+import { loadAverage, mib } from './lib/proc.js'
+import { serverStacks } from './relay/harness.js'
+import { relayMemory } from './relay/relay-memory.js'
+import { relayTypists, type TypistsResult } from './relay/relay-typists.js'
+import { relayPeers } from './relay/relay-peers.js'
 import type { Stack } from './stacks/stack.js'
 
 const args = process.argv.slice(2)
@@ -54,6 +59,60 @@ const benchmarks: Record<string, () => Promise<void>> = {
     }
     table(`Initial sync of ${count} documents (2 to 4 KB of text each) to an empty peer`,
       ['stack', 'documents', 'time', 'bytes on the wire', 'text content'], rows)
+  },
+  // Issue 4: the relay against the stock automerge-repo sync server, each in a process of its own.
+  'relay memory': async () => {
+    const documents = quick ? 200 : 10_000
+    const touched = quick ? 50 : 1000
+    const idleUnloadMs = quick ? 1000 : 10_000
+    const text = corpus()
+    for (const stack of serverStacks) {
+      const r = await relayMemory(stack, { documents, touched, idleUnloadMs, corpus: text })
+      table(`${stack.name}: server RSS hosting ${documents} documents (1 to 3 KB of text each; upload took ${r.uploadSeconds.toFixed(1)} s with ${r.uploadStalls} stalls of 20 s; load ${loadAverage()})`,
+        ['step', 'server RSS', 'documents in memory'], r.steps.map((s) => [s.step, mib(s.rss), String(s.loaded)]))
+    }
+  },
+  'relay typists': async () => {
+    const seconds = quick ? 5 : 60
+    const headline = 16
+    const row = (stack: string, r: TypistsResult) => [stack, String(r.writers), String(r.processes), `${r.seconds} s`, String(r.keystrokes),
+      String(r.latency.count), ms(r.latency.median), ms(r.latency.p99), ms(r.latency.max), String(r.missing), `${r.serverCpuPercent.toFixed(0)} %`, mib(r.serverRss),
+      r.latency.p99 < 100 && r.missing === 0 ? 'yes' : 'no']
+    const header = ['stack', 'writers', 'processes', 'typing', 'keystrokes', 'samples', 'p50', 'p99', 'max', 'missing', 'server CPU', 'server RSS', 'p99 < 100 ms']
+    const rows: string[][] = []
+    let maxOffset = 0
+    // Quick: the headline count only. Full: 4, 8, 16, 32 writers, up to the first count that misses the
+    // target (16 always runs).
+    const counts = quick ? [headline] : [4, 8, 16, 32]
+    const largest: string[][] = []
+    for (const stack of serverStacks) {
+      let best = 0
+      let failed = false
+      for (const writers of counts) {
+        if (failed && writers !== headline) continue
+        // The headline count types for the whole duration; the others, within the time budget, for half of it.
+        const r = await relayTypists(stack, writers, (quick || writers === headline ? seconds : seconds / 2) * 1000)
+        maxOffset = Math.max(maxOffset, r.maxClockOffsetMs)
+        rows.push(row(stack.name, r))
+        console.error(`[bench] relay typists: ${stack.name}, ${writers} writers: p50 ${ms(r.latency.median)}, p99 ${ms(r.latency.p99)} (load ${loadAverage()})`)
+        if (r.latency.p99 < 100 && r.missing === 0) { if (!failed) best = writers } else failed = true
+      }
+      largest.push([stack.name, best === 0 ? `none (${counts[0]} already misses)` : String(best)])
+    }
+    table(`Writers typing 6 characters a second into one document through the server (${quick ? seconds : `${headline} writers ${seconds} s, other counts ${seconds / 2}`} s): keystroke to arrival at each other writer (target: p99 < 100 ms; largest clock offset between processes ${maxOffset.toFixed(2)} ms, corrected; load ${loadAverage()})`,
+      header, rows)
+    table('Largest writer count meeting p99 < 100 ms (counts tried in order, stopping at the first that misses)', ['stack', 'writers'], largest)
+  },
+  'relay peers': async () => {
+    const peers = quick ? 50 : 200
+    const rows: string[][] = []
+    for (const stack of serverStacks) {
+      const r = await relayPeers(stack, peers, quick ? 25 : 50)
+      rows.push([stack.name, String(r.peers), String(r.processes), String(r.refused), ms(r.connect.median), ms(r.connect.p99), ms(r.allConnectedMs),
+        ms(r.lastAttempt.median), ms(r.lastAttempt.p99), mib(r.rssIdle), mib(r.rssConnected)])
+    }
+    table(`${peers} peers dial the server at once (a refused dial is retried after 0.2 to 1 s): first dial to open sync link, server RSS (load ${loadAverage()})`,
+      ['stack', 'peers', 'processes', 'dials refused', 'median', 'p99', 'all linked', 'successful dial: median', 'successful dial: p99', 'server RSS idle', 'server RSS connected'], rows)
   },
 }
 
