@@ -1,34 +1,16 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { DocHandle } from '@automerge/automerge-repo'
 import { next as A } from '@automerge/automerge'
 import { generateAutomergeUrl, interpretAsDocumentId } from '@automerge/automerge-repo'
 import { createQuireNode, SYNC_PROTOCOL, type QuireNode } from '@quire/node'
-import { RawSyncStream, stopAllProcesses, waitForDoc, waitUntil } from '@quire/node/testing'
+import { RawSyncStream, waitForDoc, waitUntil } from '@quire/node/testing'
 import { resolveRelayConfig, startRelay } from '@quire/relay'
-import { startRelayProcess, startWriterProcess, type RelayProcess } from '@quire/relay/testing'
-import { startClient, type Client } from './client.js'
+import { startWriterProcess } from '@quire/relay/testing'
 import { get, metricValue, sleep, tempDir } from './helpers.js'
+import { relayFixtures } from './fixtures.js'
 
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
-afterAll(() => stopAllProcesses())
-
-async function client(): Promise<Client> {
-  const c = await startClient()
-  cleanups.push(() => c.stop())
-  return c
-}
-
-async function relayWith(args: string[]): Promise<RelayProcess> {
-  const { dir, remove } = await tempDir('quire-relay-abuse-')
-  cleanups.push(remove)
-  const relay = await startRelayProcess(['--data-dir', dir, ...args])
-  cleanups.push(async () => { await relay.proc.stop() })
-  return relay
-}
+const { cleanups, client, relayWith } = relayFixtures('quire-relay-abuse-')
 
 interface Counter { n: number }
 

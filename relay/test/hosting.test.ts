@@ -1,34 +1,16 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import { multiaddr } from '@multiformats/multiaddr'
 import { next as A } from '@automerge/automerge'
 import type { AutomergeUrl, DocumentId } from '@automerge/automerge-repo'
 import { createProject, addFile, type ProjectDoc } from '@quire/crdt'
 import { createQuireNode, type QuireNode } from '@quire/node'
-import { RawSyncStream, stopAllProcesses, waitForDoc, waitUntil } from '@quire/node/testing'
-import { startRelayProcess, type RelayProcess } from '@quire/relay/testing'
-import { startClient, type Client } from './client.js'
-import { get, metricValue, tempDir } from './helpers.js'
+import { RawSyncStream, waitForDoc, waitUntil } from '@quire/node/testing'
+import type { RelayProcess } from '@quire/relay/testing'
+import { get, metricValue } from './helpers.js'
+import { relayFixtures } from './fixtures.js'
 
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
-afterAll(() => stopAllProcesses())
-
-async function client(): Promise<Client> {
-  const c = await startClient()
-  cleanups.push(() => c.stop())
-  return c
-}
-
-async function relayWith(args: string[]): Promise<RelayProcess> {
-  const { dir, remove } = await tempDir('quire-relay-hosting-')
-  cleanups.push(remove)
-  const relay = await startRelayProcess(['--data-dir', dir, ...args])
-  cleanups.push(async () => { await relay.proc.stop() })
-  return relay
-}
+const { cleanups, client, relayWith } = relayFixtures('quire-relay-hosting-')
 
 /** A raw sync stream to the relay process, speaking frames by hand. */
 async function rawStream(from: QuireNode, relay: RelayProcess): Promise<RawSyncStream> {
