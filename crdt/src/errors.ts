@@ -11,11 +11,17 @@ export type CrdtErrorCode =
   | 'INVALID_ARGUMENT'
   | 'STORAGE_FAILED'
 
-export class CrdtError extends Error {
-  readonly code: CrdtErrorCode
-  constructor(code: CrdtErrorCode, message: string, options?: ErrorOptions) {
+/**
+ * The base of every error a user or a peer can meet in Quire: a stable `code` to branch on (never parse the
+ * message) and a message that says what to do. Each area narrows `C` to its own codes.
+ */
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C
+  constructor(code: C, message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'CrdtError'
+    this.name = new.target.name
     this.code = code
   }
 }
+
+export class CrdtError extends CodedError<CrdtErrorCode> {}

@@ -3,7 +3,7 @@
  * validating readers and operations; ipynb import/export; an automerge-repo storage adapter over
  * abstract-level. No networking: runs in browsers and Node alike.
  */
-export { CrdtError, type CrdtErrorCode } from './errors.js'
+export { CodedError, CrdtError, type CrdtErrorCode } from './errors.js'
 export * from './read/index.js'
 export * from './documents/index.js'
 export * from './notebook/index.js'

@@ -3,6 +3,7 @@
  */
 import type { Message, PeerId } from '@automerge/automerge-repo'
 import type { TestNetworkClock } from './test-network-clock.js'
+import { CodedError } from '../errors.js'
 
 /** Probabilities of faults; each 0 when absent. */
 export interface TestNetworkFaults {
@@ -61,11 +62,4 @@ export interface TestNetworkStats {
 export type TestNetworkErrorCode = 'NOT_QUIET' | 'DUPLICATE_PEER' | 'UNKNOWN_PEER'
 
 /** A misuse of the test network, or a network that never went quiet. */
-export class TestNetworkError extends Error {
-  readonly code: TestNetworkErrorCode
-  constructor(code: TestNetworkErrorCode, message: string) {
-    super(message)
-    this.name = 'TestNetworkError'
-    this.code = code
-  }
-}
+export class TestNetworkError extends CodedError<TestNetworkErrorCode> {}

@@ -1,3 +1,4 @@
+import { CodedError } from '@quire/crdt'
 /** Stable codes of {@link AccessError}. */
 export type AccessErrorCode =
   /** An invite link or token that does not decode: damaged or cut short. */
@@ -34,11 +35,4 @@ export type AccessErrorCode =
   | 'INVALID_ARGUMENT'
 
 /** An access-control refusal or misuse; `code` is stable, the message says what to do. */
-export class AccessError extends Error {
-  readonly code: AccessErrorCode
-  constructor(code: AccessErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options)
-    this.name = 'AccessError'
-    this.code = code
-  }
-}
+export class AccessError extends CodedError<AccessErrorCode> {}

@@ -1,3 +1,4 @@
+import { CodedError } from '@quire/crdt'
 /** Stable codes of {@link IdentityError}. */
 export type IdentityErrorCode =
   | 'IDENTITY_KEY_PERMISSIONS'
@@ -6,11 +7,4 @@ export type IdentityErrorCode =
   | 'IDENTITY_STORE_UNAVAILABLE'
 
 /** The node's identity key cannot be used; the message says what to do. */
-export class IdentityError extends Error {
-  readonly code: IdentityErrorCode
-  constructor(code: IdentityErrorCode, message: string) {
-    super(message)
-    this.name = 'IdentityError'
-    this.code = code
-  }
-}
+export class IdentityError extends CodedError<IdentityErrorCode> {}

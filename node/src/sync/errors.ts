@@ -1,3 +1,4 @@
+import { CodedError } from '@quire/crdt'
 /**
  * Stable codes for what can go wrong on a `/quire/sync/1.0.0` stream. Relays export the per-code counters
  * as metrics, so the strings never change once released.
@@ -19,11 +20,4 @@ export type SyncErrorCode =
   | 'SEND_QUEUE_FULL'
 
 /** An error met on a sync stream: the stream is reset, the peer and every other stream keep going. */
-export class SyncError extends Error {
-  readonly code: SyncErrorCode
-  constructor(code: SyncErrorCode, message: string) {
-    super(message)
-    this.name = 'SyncError'
-    this.code = code
-  }
-}
+export class SyncError extends CodedError<SyncErrorCode> {}

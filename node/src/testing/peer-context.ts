@@ -1,4 +1,5 @@
 import type { QuireNode, QuireNodeInit } from '../libp2p/index.js'
+import { CodedError } from '@quire/crdt'
 
 /**
  * The configuration a peer process (`peer-main.js`) starts from: passed as JSON in `argv[2]` or in the
@@ -45,14 +46,7 @@ export type CommandHandler = (params: unknown) => unknown
 export type CommandModule = (ctx: PeerContext) => Record<string, CommandHandler>
 
 /** An error a command returns to the test: keeps its stable `code` across the IPC boundary. */
-export class PeerCommandError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.name = 'PeerCommandError'
-    this.code = code
-  }
-}
+export class PeerCommandError extends CodedError<string> {}
 
 /** Messages a peer process sends to its parent. */
 export type ChildMessage =

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ChildMessage, ParentMessage, PeerMainConfig, PeerReadyInfo } from './peer-context.js'
 import type { Libp2pCommandTypes } from './peer-commands-libp2p.js'
+import { CodedError } from '@quire/crdt'
 
 export type { PeerMainConfig, PeerReadyInfo, PeerContext, CommandHandler, CommandModule } from './peer-context.js'
 export { PeerCommandError } from './peer-context.js'
@@ -34,14 +35,7 @@ export interface StartProcessOptions {
 }
 
 /** Thrown by {@link PeerProcess.request} when the child answers with an error, or does not answer. */
-export class PeerProcessError extends Error {
-  readonly code: string
-  constructor(code: string, message: string) {
-    super(message)
-    this.name = 'PeerProcessError'
-    this.code = code
-  }
-}
+export class PeerProcessError extends CodedError<string> {}
 
 /** What the registry needs of a started process. */
 interface RunningProcess {
