@@ -18,6 +18,13 @@ export const automergeWebSocket: Stack = {
     const client = new WebSocketClientAdapter(`ws://127.0.0.1:${proxy?.port ?? address.port}`)
     const b = new Repo({ network: [client], peerId: 'bench-b' as PeerId, sharePolicy: async () => true })
     await client.whenReady()
+    // The client is ready before the server has taken it as a peer; a find() then has nobody to ask and
+    // fails as unavailable. Wait until both repos see each other.
+    const deadline = Date.now() + 10_000
+    while (b.peers.length === 0 || a.peers.length === 0) {
+      if (Date.now() > deadline) throw new Error('the WebSocket peers did not see each other')
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
     return {
       a,
       b,

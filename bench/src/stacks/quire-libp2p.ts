@@ -25,7 +25,7 @@ export const quireLibp2p: Stack = {
     const b = await createQuireRepo({ libp2p: nodeB })
     repos.push(b)
     await nodeB.dial(multiaddr(`/ip4/127.0.0.1/tcp/${proxy?.port ?? tcpPort}/p2p/${nodeA.peerId.toString()}`))
-    await waitFor(() => b.repo.peers.includes(nodeA.peerId.toString() as never))
+    await waitFor(() => b.repo.peers.includes(nodeA.peerId.toString() as never) && a.repo.peers.includes(nodeB.peerId.toString() as never))
     return {
       a: a.repo,
       b: b.repo,
