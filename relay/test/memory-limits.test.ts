@@ -33,10 +33,15 @@ describe('relay memory and limits', () => {
     await writer.dial(relay.addresses[0]!)
     const handles = Array.from({ length: 5 }, (_, i) => writer.q.repo.create({ n: i }))
     await waitUntil(() => relay.stats().documentsLoaded === 5, 20_000, 'five documents on the relay')
-    await new Promise((r) => setTimeout(r, 100))
-    handles[0]!.change((d) => { d.n = 10 }) // now the most recently used
-    await waitUntil(() => relay.repo.handles[handles[0]!.documentId]?.doc()?.n === 10, 20_000, 'the change on the relay')
-    await new Promise((r) => setTimeout(r, 700))
+    // Let the five initial exchanges settle, then use documents 4 and 0, in that order: they are the two most
+    // recently used, whatever order the initial exchanges happened to finish in.
+    await new Promise((r) => setTimeout(r, 500))
+    for (const i of [4, 0]) {
+      handles[i]!.change((d) => { d.n = 10 + i })
+      await waitUntil(() => relay.repo.handles[handles[i]!.documentId]?.doc()?.n === 10 + i, 20_000, `the change to document ${i} on the relay`)
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    await new Promise((r) => setTimeout(r, 400))
     expect(relay.stats().documentsLoaded).toBe(5) // in use by a connected member
     await writer.stop()
     await waitUntil(() => relay.stats().documentsLoaded === 2, 20_000, 'the least recently used unloaded')
