@@ -3,22 +3,12 @@
  * `ImmutableString`s, so that concurrent writes resolve last-writer-wins. Plain strings would be
  * collaborative text, and two concurrent renames would interleave their characters into a third name.
  */
-import { ImmutableString, isImmutableString } from '@automerge/automerge'
+import { ImmutableString } from '@automerge/automerge'
 import { isValidAutomergeUrl } from '@automerge/automerge-repo'
 import { CrdtError } from '../errors.js'
-import { asString } from '../read/guards.js'
 
 export function atom(value: string): ImmutableString {
   return new ImmutableString(value)
-}
-
-/** An atomic or text string as a JS string; anything else is `undefined`. */
-export function readAtom(value: unknown): string | undefined {
-  if (isImmutableString(value)) {
-    const inner = (value as ImmutableString).val
-    return typeof inner === 'string' ? inner : undefined
-  }
-  return asString(value)
 }
 
 /** A random identifier for a file entry or a chat message (unique enough to key a map across peers). */

@@ -3,7 +3,7 @@
  */
 import { CrdtError } from '../errors.js'
 import { asBoolean, asNumber, asString, isRecord, type Problem } from '../read/guards.js'
-import { isPeerIdString, isValidId, readAtom } from './atoms.js'
+import { isPeerIdString, isValidId } from './atoms.js'
 import { DOCUMENT_TYPES, readHeader, safeRead, type DocumentReadResult } from './header.js'
 
 /** A readable message. A deleted one has `deleted: true` and empty text, and keeps its place. */
@@ -41,7 +41,7 @@ export function readChat(doc: unknown): DocumentReadResult<ChatRead> {
     if (header instanceof CrdtError) return { ok: false, error: header }
     const root = header.root
     const fileIdRaw = root['fileId']
-    const fileIdText = readAtom(fileIdRaw)
+    const fileIdText = asString(fileIdRaw)
     const fileId = fileIdText !== undefined && isValidId(fileIdText) ? fileIdText : null
     if (fileId === null && fileIdRaw != null) problems.push({ path: '/fileId', message: 'not a file id; read as the project chat' })
     const messages: ChatMessage[] = []
@@ -65,7 +65,7 @@ function readMessage(id: string, raw: unknown, problems: Problem[]): ChatMessage
   const at = `/messages/${id}`
   if (!isValidId(id)) return { id, reason: 'the message id is not a valid id' }
   if (!isRecord(raw)) return { id, reason: 'the message is not a map' }
-  const author = readAtom(raw['author'])
+  const author = asString(raw['author'])
   if (!isPeerIdString(author)) return { id, reason: 'the message has no author peer id' }
   const time = asNumber(raw['time'])
   if (time === undefined) return { id, reason: 'the message has no time' }
@@ -79,7 +79,7 @@ function readMessage(id: string, raw: unknown, problems: Problem[]): ChatMessage
   const editedAt = asNumber(editedRaw) ?? null
   if (editedAt === null && editedRaw != null) problems.push({ path: `${at}/editedAt`, message: 'not a time; ignored' })
   const replyRaw = raw['replyTo']
-  const replyText = readAtom(replyRaw)
+  const replyText = asString(replyRaw)
   const replyTo = replyText !== undefined && isValidId(replyText) ? replyText : null
   if (replyTo === null && replyRaw != null) problems.push({ path: `${at}/replyTo`, message: 'not a message id; ignored' })
   // A concurrent edit may have left characters in a deleted message's text: it stays hidden.

@@ -3,8 +3,7 @@
  * return a typed result instead of throwing (a document that came from a peer may have any shape).
  */
 import { CrdtError } from '../errors.js'
-import { asInteger, isRecord, type Problem } from '../read/guards.js'
-import { readAtom } from './atoms.js'
+import { asInteger, isRecord, type Problem, asString } from '../read/guards.js'
 
 /** The `type` tag of each kind of Quire document. */
 export const DOCUMENT_TYPES = {
@@ -43,7 +42,7 @@ export function readHeader(doc: unknown, expected: DocumentType, problems: Probl
   if (!isRecord(doc)) {
     return invalid(`This is not a ${expected} document (its root is not an object). Open the right document URL.`)
   }
-  const type = readAtom(doc['type'])
+  const type = asString(doc['type'])
   if (type !== expected) {
     const found = type === undefined ? 'no type tag' : `type "${type.slice(0, 64)}"`
     return invalid(`Expected a ${expected} document but found ${found}. Open the right document URL.`)

@@ -5,8 +5,8 @@
  */
 import * as A from '@automerge/automerge'
 import { CrdtError } from '../errors.js'
-import { isRecord } from '../read/guards.js'
-import { atom, newId, readAtom, requireId, requirePeerId, requireTime, requireUrl } from './atoms.js'
+import { isRecord, asString } from '../read/guards.js'
+import { atom, newId, requireId, requirePeerId, requireTime, requireUrl } from './atoms.js'
 import { ancestorPaths, isAtOrUnder, requirePath } from './paths.js'
 import { isMime, readFileEntry, type RawFileEntry } from './project-read.js'
 import { requireName, storedRelays, type ProjectDoc, type ProjectSettings, type StoredFileEntry } from './project-schema.js'
@@ -154,7 +154,7 @@ export function setSettings(doc: ProjectDoc, patch: Partial<ProjectSettings>): v
   if (relays !== undefined) {
     const wanted = new Set(relays.map((r) => r.val))
     for (let i = settings.pinnedRelays.length - 1; i >= 0; i--) {
-      const current = readAtom(settings.pinnedRelays[i])
+      const current = asString(settings.pinnedRelays[i])
       if (current === undefined || !wanted.has(current)) settings.pinnedRelays.splice(i, 1)
       else wanted.delete(current)
     }

@@ -4,7 +4,7 @@
  */
 import { CrdtError } from '../errors.js'
 import { asBoolean, asInteger, asNumber, asString, isRecord, type Problem } from '../read/guards.js'
-import { isAutomergeUrl, isPeerIdString, isValidId, readAtom } from './atoms.js'
+import { isAutomergeUrl, isPeerIdString, isValidId } from './atoms.js'
 import { DOCUMENT_TYPES, readHeader, safeRead, type DocumentReadResult } from './header.js'
 import { pathProblem } from './paths.js'
 import { DEFAULT_SETTINGS, FILE_KINDS, type FileKind, type ProjectSettings } from './project-schema.js'
@@ -69,10 +69,10 @@ export function readProject(doc: unknown): DocumentReadResult<ProjectRead> {
     const { files, broken } = readFiles(root['files'], problems)
     const value: ProjectRead = {
       schemaVersion: header.schemaVersion,
-      name: field(readAtom(root['name']), '', '/name', problems),
+      name: field(asString(root['name']), '', '/name', problems),
       description: field(asString(root['description']), '', '/description', problems),
       createdAt: field(asNumber(root['createdAt']), null, '/createdAt', problems),
-      owner: field(nonEmpty(readAtom(root['owner'])), null, '/owner', problems),
+      owner: field(nonEmpty(asString(root['owner'])), null, '/owner', problems),
       files: assignDisplayPaths(files),
       brokenFiles: broken,
       settings: readSettings(root['settings'], problems),
@@ -107,18 +107,18 @@ export function readFileEntry(id: string, raw: unknown, problems: Problem[]): Ra
   const at = `/files/${id}`
   if (!isValidId(id)) return { id, path: null, reason: 'the entry id is not a valid id' }
   if (!isRecord(raw)) return { id, path: null, reason: 'the entry is not a map' }
-  const path = readAtom(raw['path'])
+  const path = asString(raw['path'])
   if (path === undefined) return { id, path: null, reason: 'the entry has no path' }
   const bad = pathProblem(path)
   if (bad !== undefined) return { id, path, reason: `the entry path is invalid: ${bad}` }
-  const kindText = readAtom(raw['kind'])
+  const kindText = asString(raw['kind'])
   const kind = FILE_KINDS.find((k) => k === kindText)
   if (kind === undefined) return { id, path, reason: `unknown file kind "${String(kindText).slice(0, 40)}"` }
   const common = {
     id,
     path,
     createdAt: optional(asNumber(raw['createdAt']), raw['createdAt'], `${at}/createdAt`, problems),
-    createdBy: optional(nonEmpty(readAtom(raw['createdBy'])), raw['createdBy'], `${at}/createdBy`, problems),
+    createdBy: optional(nonEmpty(asString(raw['createdBy'])), raw['createdBy'], `${at}/createdBy`, problems),
     chatUrl: optionalUrl(raw['chatUrl'], `${at}/chatUrl`, problems),
   }
   return readKindFields(kind, raw, common)
@@ -131,13 +131,13 @@ function readKindFields(
 ): RawFileEntry | BrokenFileEntry {
   if (kind === 'folder') return { ...common, kind }
   if (kind === 'text' || kind === 'notebook') {
-    const url = readAtom(raw['url'])
+    const url = asString(raw['url'])
     if (!isAutomergeUrl(url)) return { id: common.id, path: common.path, reason: `a ${kind} entry needs an Automerge URL` }
     return { ...common, kind, url }
   }
-  const sha256 = readAtom(raw['sha256'])
+  const sha256 = asString(raw['sha256'])
   const size = asInteger(raw['size'])
-  const mime = readAtom(raw['mime'])
+  const mime = asString(raw['mime'])
   if (sha256 === undefined || !/^[0-9a-f]{64}$/.test(sha256)) {
     return { id: common.id, path: common.path, reason: 'a blob entry needs a lowercase hex sha-256' }
   }
@@ -156,13 +156,13 @@ function readSettings(value: unknown, problems: Problem[]): ProjectSettings {
     return DEFAULT_SETTINGS
   }
   const computeRaw = value['computePeer']
-  const compute = computeRaw === null ? null : readAtom(computeRaw)
+  const compute = computeRaw === null ? null : asString(computeRaw)
   const computePeer = compute === null || isPeerIdString(compute) ? compute : null
   if (computePeer === null && computeRaw !== null) problems.push({ path: '/settings/computePeer', message: 'not a peer id; read as none' })
   const relays: string[] = []
   if (Array.isArray(value['pinnedRelays'])) {
     value['pinnedRelays'].forEach((item: unknown, i: number) => {
-      const relay = readAtom(item)
+      const relay = asString(item)
       if (isPeerIdString(relay)) {
         if (!relays.includes(relay)) relays.push(relay)
       } else problems.push({ path: `/settings/pinnedRelays/${i}`, message: 'not a peer id; ignored' })
@@ -188,7 +188,7 @@ function optional<T>(value: T | undefined, raw: unknown, path: string, problems:
 }
 
 function optionalUrl(raw: unknown, path: string, problems: Problem[]): string | null {
-  const url = readAtom(raw)
+  const url = asString(raw)
   return optional(isAutomergeUrl(url) ? url : undefined, raw, path, problems)
 }
 

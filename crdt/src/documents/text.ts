@@ -5,8 +5,9 @@
 import * as A from '@automerge/automerge'
 import { CrdtError } from '../errors.js'
 import type { Problem } from '../read/guards.js'
-import { readAtom } from './atoms.js'
+
 import { DOCUMENT_TYPES, SCHEMA_VERSION, invalid, readHeader, safeRead, type DocumentReadResult } from './header.js'
+import { asString } from '../read/guards.js'
 
 /** The stored shape of a text document. */
 export interface TextDoc {
@@ -65,7 +66,7 @@ export function readText(doc: unknown): DocumentReadResult<TextRead> {
     const problems: Problem[] = []
     const header = readHeader(doc, DOCUMENT_TYPES.text, problems)
     if (header instanceof CrdtError) return { ok: false, error: header }
-    const content = readAtom(header.root['content'])
+    const content = asString(header.root['content'])
     if (content === undefined) {
       return { ok: false, error: invalid('This text document has no readable content field. It may be corrupt.') }
     }

@@ -5,8 +5,8 @@
  * Whether an entry is trusted is decided by verifying signatures (@quire/node), never here.
  */
 import { CrdtError } from '../errors.js'
-import { isRecord, type Problem } from '../read/guards.js'
-import { isPeerIdString, isValidId, readAtom } from '../documents/atoms.js'
+import { isRecord, type Problem, asString } from '../read/guards.js'
+import { isPeerIdString, isValidId } from '../documents/atoms.js'
 import { DOCUMENT_TYPES, readHeader, safeRead, type DocumentReadResult } from '../documents/header.js'
 import { toBase64Url } from './encoding.js'
 import { SIGNATURE_BYTES } from './grants-schema.js'
@@ -50,8 +50,8 @@ export function readGrants(doc: unknown): DocumentReadResult<GrantsRead> {
     const header = readHeader(doc, GRANTS_TYPE, problems)
     if (header instanceof CrdtError) return { ok: false, error: header }
     const root = header.root
-    const project = readAtom(root['project'])
-    const owner = readAtom(root['owner'])
+    const project = asString(root['project'])
+    const owner = asString(root['owner'])
     const validProject = project !== undefined && isValidId(project) ? project : null
     const validOwner = isPeerIdString(owner) ? owner : null
     if (validProject === null) problems.push({ path: '/project', message: 'missing or not a project id' })

@@ -7,18 +7,10 @@
 import { splice } from '@automerge/automerge'
 import { CrdtError } from '../errors.js'
 import { newCellId, requireCellId } from './cell-id.js'
-import {
-  cellTypeOf,
-  openCells,
-  openNotebook,
-  requireCell,
-  requireCellType,
-  requireInteger,
-  textLength,
-  type CellRecord,
-} from './doc-access.js'
-import { atom, readStr } from './stored-json.js'
+import { cellTypeOf, openCells, openNotebook, requireCell, requireCellType, requireInteger, textLength, type CellRecord } from './doc-access.js'
+import { atom } from './stored-json.js'
 import type { CellType, NotebookDoc } from './types.js'
+import { asString } from '../read/guards.js'
 
 /** What a new cell starts with. */
 export interface CellInit {
@@ -98,7 +90,7 @@ export function editSource(doc: NotebookDoc, id: string, index: number, deleteCo
   let length = textLength(doc, path)
   if (length === undefined) {
     // A source a peer wrote as an atom (or not at all) becomes text, so it can be edited from now on.
-    const value = readStr(cell['source']) ?? ''
+    const value = asString(cell['source']) ?? ''
     cell['source'] = value
     length = value.length
   }

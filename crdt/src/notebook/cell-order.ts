@@ -4,8 +4,8 @@
  * (N5 to N8): the first copy of an id wins, ids without a cell are skipped, and cells missing from the list
  * come after the listed ones, sorted by id. Every write normalizes the list to exactly that order.
  */
-import { isRecord } from '../read/guards.js'
-import { atom, readStr } from './stored-json.js'
+import { isRecord, asString } from '../read/guards.js'
+import { atom } from './stored-json.js'
 
 /** The visible order, for a raw `cellOrder` value and the ids that have a cell. */
 export function resolveOrder(cellOrder: unknown, cellIds: readonly string[]): string[] {
@@ -14,7 +14,7 @@ export function resolveOrder(cellOrder: unknown, cellIds: readonly string[]): st
   const out: string[] = []
   if (Array.isArray(cellOrder)) {
     for (const item of cellOrder as unknown[]) {
-      const id = readStr(item)
+      const id = asString(item)
       if (id === undefined || !present.has(id) || seen.has(id)) continue
       seen.add(id)
       out.push(id)
@@ -48,7 +48,7 @@ export function normalizeOrder(doc: OrderHost): string[] {
   const order: string[] = []
   const drop: number[] = []
   list.forEach((item: unknown, index) => {
-    const id = readStr(item)
+    const id = asString(item)
     if (id === undefined || !present.has(id) || seen.has(id)) {
       drop.push(index)
     } else {

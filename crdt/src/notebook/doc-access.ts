@@ -4,9 +4,9 @@
  */
 import { getCursor, getCursorPosition, type Prop } from '@automerge/automerge'
 import { CrdtError } from '../errors.js'
-import { isRecord } from '../read/guards.js'
+import { isRecord, asString } from '../read/guards.js'
 import { normalizeOrder } from './cell-order.js'
-import { readStr } from './stored-json.js'
+
 import { CELL_TYPES, type CellType, type NotebookDoc } from './types.js'
 
 /** A notebook root as loose records: what the operations write through. */
@@ -53,7 +53,7 @@ export function requireCell(root: NotebookRoot, id: string): CellRecord {
 }
 
 export function cellTypeOf(cell: CellRecord): CellType | undefined {
-  const type = readStr(cell['cellType'])
+  const type = asString(cell['cellType'])
   return (CELL_TYPES as readonly string[]).includes(type ?? '') ? (type as CellType) : undefined
 }
 

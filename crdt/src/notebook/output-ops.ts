@@ -5,10 +5,10 @@
  */
 import { splice } from '@automerge/automerge'
 import { CrdtError } from '../errors.js'
-import { isRecord } from '../read/guards.js'
+import { isRecord, asString } from '../read/guards.js'
 import { openCells, requireCodeCell, requireInteger, textLength } from './doc-access.js'
 import { parseOutput, type Fail } from './parse-output.js'
-import { atom, readStr, toStored, toStoredBundle, toStoredObject } from './stored-json.js'
+import { atom, toStored, toStoredBundle, toStoredObject } from './stored-json.js'
 import { EXECUTION_STATUSES, type ExecutionState, type NotebookDoc, type Output, type OutputDoc, type StoredJson } from './types.js'
 
 type ListProxy = unknown[] & { deleteAt(index: number, count?: number): void }
@@ -54,7 +54,7 @@ export function appendOutput(doc: NotebookDoc, id: string, output: Output): void
   const lastIndex = outputs.length - 1
   const last = outputs[lastIndex]
   const stream = parsed.output_type === 'stream' ? parsed : undefined
-  if (stream && isRecord(last) && readStr(last['output_type']) === 'stream' && readStr(last['name']) === stream.name) {
+  if (stream && isRecord(last) && asString(last['output_type']) === 'stream' && asString(last['name']) === stream.name) {
     const path = ['cells', id, 'outputs', lastIndex, 'text']
     const length = textLength(doc, path)
     if (length !== undefined) {

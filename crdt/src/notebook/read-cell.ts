@@ -3,32 +3,21 @@
  * back as a `BrokenCell` with its problems; smaller faults (bad metadata, one junk output) are tolerated,
  * defaulted and reported, so one bad field never hides a whole cell (N17, N18).
  */
-import { isRecord, type Problem } from '../read/guards.js'
+import { isRecord, type Problem, asString } from '../read/guards.js'
 import { isCellId } from './cell-id.js'
-import { describe, escapeKey, fromStoredObject, readBundle, readMultiline, readStr, storableKeys } from './stored-json.js'
-import {
-  CELL_TYPES,
-  EXECUTION_STATUSES,
-  type BrokenOutput,
-  type CellRead,
-  type CellType,
-  type ExecutionState,
-  type ExecutionStatus,
-  type JsonObject,
-  type MimeBundle,
-  type Output,
-} from './types.js'
+import { describe, escapeKey, fromStoredObject, readBundle, readMultiline, storableKeys } from './stored-json.js'
+import { CELL_TYPES, EXECUTION_STATUSES, type BrokenOutput, type CellRead, type CellType, type ExecutionState, type ExecutionStatus, type JsonObject, type MimeBundle, type Output } from './types.js'
 
 export function readCell(id: string, value: unknown, problems: Problem[]): CellRead {
   const path = `/cells/${escapeKey(id)}`
   const broken = (message: string): CellRead => ({ cellType: 'broken', id, problems: [{ path, message }] })
   if (!isCellId(id)) return broken('the cell id is not a valid nbformat id (1 to 64 letters, digits, "-" or "_")')
   if (!isRecord(value)) return broken(`the cell is ${describe(value)}, not an object`)
-  const type = readStr(value['cellType'])
+  const type = asString(value['cellType'])
   if (type === undefined || !(CELL_TYPES as readonly string[]).includes(type)) {
     return broken(type === undefined ? 'the cell has no cellType' : `unknown cellType ${JSON.stringify(type.slice(0, 40))}`)
   }
-  const source = readStr(value['source'])
+  const source = asString(value['source'])
   if (source === undefined) {
     const found = value['source'] === undefined ? 'missing' : describe(value['source'])
     return broken(`the cell's source is ${found}, not text`)
@@ -67,10 +56,10 @@ function readOutputs(value: unknown, path: string, problems: Problem[]): (Output
 export function readOutput(value: unknown, path: string, problems: Problem[]): Output | BrokenOutput {
   const broken = (message: string): BrokenOutput => ({ output_type: 'broken', problems: [{ path, message }] })
   if (!isRecord(value)) return broken(`the output is ${describe(value)}, not an object`)
-  const type = readStr(value['output_type'])
+  const type = asString(value['output_type'])
   switch (type) {
     case 'stream': {
-      const name = readStr(value['name'])
+      const name = asString(value['name'])
       const text = readMultiline(value['text'])
       if (name === undefined || text === undefined) return broken('a stream output needs a name and text')
       return { output_type: 'stream', name, text }
@@ -85,9 +74,9 @@ export function readOutput(value: unknown, path: string, problems: Problem[]): O
       return { output_type: 'execute_result', data, metadata, execution_count: count }
     }
     case 'error': {
-      const ename = readStr(value['ename'])
-      const evalue = readStr(value['evalue'])
-      const traceback = Array.isArray(value['traceback']) ? (value['traceback'] as unknown[]).map(readStr) : undefined
+      const ename = asString(value['ename'])
+      const evalue = asString(value['evalue'])
+      const traceback = Array.isArray(value['traceback']) ? (value['traceback'] as unknown[]).map(asString) : undefined
       if (ename === undefined || evalue === undefined || traceback === undefined || traceback.some((l) => l === undefined)) {
         return broken('an error output needs ename, evalue and a traceback of strings')
       }
@@ -124,13 +113,13 @@ export function readExecution(value: unknown, path: string, problems: Problem[])
     problems.push({ path, message: `execution is ${describe(value)}, not an object; read as idle` })
     return IDLE
   }
-  const status = readStr(value['status'])
+  const status = asString(value['status'])
   if (status === undefined || !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
     problems.push({ path: `${path}/status`, message: 'not a known execution status; read as idle' })
     return IDLE
   }
   const state: { -readonly [K in keyof ExecutionState]: ExecutionState[K] } = { status: status as ExecutionStatus }
-  const requestedBy = readStr(value['requestedBy'])
+  const requestedBy = asString(value['requestedBy'])
   if (requestedBy !== undefined) state.requestedBy = requestedBy
   for (const key of ['requestedAt', 'startedAt', 'finishedAt'] as const) {
     const time = value[key]

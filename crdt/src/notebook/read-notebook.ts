@@ -2,11 +2,11 @@
  * `readNotebook`: the only way the rest of Quire should look at a notebook document. It accepts any value,
  * never throws, and returns cells in display order (N5 to N7) with every tolerated fault listed.
  */
-import { isRecord, type Problem } from '../read/guards.js'
+import { isRecord, type Problem, asString } from '../read/guards.js'
 import { resolveOrder } from './cell-order.js'
 import { NOTEBOOK_SCHEMA_VERSION, NOTEBOOK_TYPE } from './create-notebook.js'
 import { readCell } from './read-cell.js'
-import { describe, fromStoredObject, readStr } from './stored-json.js'
+import { describe, fromStoredObject } from './stored-json.js'
 import type { JsonObject, Kernelspec, NotebookRead } from './types.js'
 
 /** Reads any value as a notebook (N16): junk gives an empty or partial notebook plus problems, never a throw. */
@@ -31,7 +31,7 @@ function readUnchecked(doc: unknown): NotebookRead {
     problems.push({ path: '', message: `the document is ${describe(doc)}, not an object` })
     return { schemaVersion: NOTEBOOK_SCHEMA_VERSION, metadata: {}, kernelspec: undefined, cells: [], problems }
   }
-  const type = readStr(doc['type'])
+  const type = asString(doc['type'])
   if (type !== NOTEBOOK_TYPE) problems.push({ path: '/type', message: `expected "${NOTEBOOK_TYPE}", found ${JSON.stringify(type ?? null)}` })
   const schemaVersion = readSchemaVersion(doc['schemaVersion'], problems)
   const metadata = fromStoredObject(doc['metadata'], '/metadata', problems)

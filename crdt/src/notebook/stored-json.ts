@@ -4,25 +4,16 @@
  * collaborative text would cost one operation per character. Reading accepts text as well (a peer may have
  * written it so) and tolerates anything else by reporting a problem instead of throwing.
  */
-import { Counter, ImmutableString, isCounter, isImmutableString } from '@automerge/automerge'
+import { Counter, isCounter } from '@automerge/automerge'
 import { asString, isRecord, type Problem } from '../read/guards.js'
+import { atom } from '../documents/atoms.js'
 import type { OutputBlobRef, JsonObject, JsonValue, MimeBundle, StoredJson } from './types.js'
 
 /** Deeper values are cut off when reading: JSON from a peer could nest without end. */
 const MAX_DEPTH = 64
 
-export function atom(value: string): ImmutableString {
-  return new ImmutableString(value)
-}
-
-/** An atom or a text field as a JS string; anything else is `undefined`. */
-export function readStr(value: unknown): string | undefined {
-  if (isImmutableString(value)) {
-    const inner = (value as ImmutableString).val
-    return typeof inner === 'string' ? inner : undefined
-  }
-  return asString(value)
-}
+// One atom() for every document; re-exported for the notebook modules that take it from here.
+export { atom }
 
 /**
  * The keys of an object that can be stored. Automerge refuses the key "__proto__" (and assigning it to a
@@ -59,7 +50,7 @@ export function fromStored(value: unknown, path: string, problems: Problem[], de
     problems.push({ path, message: 'number is not finite; dropped' })
     return undefined
   }
-  const str = readStr(value)
+  const str = asString(value)
   if (str !== undefined) return str
   if (isCounter(value)) return (value as Counter).value
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString()
@@ -106,9 +97,9 @@ export function readBlobRef(value: unknown): OutputBlobRef | undefined {
   if (!isRecord(value)) return undefined
   const keys = Object.keys(value)
   if (keys.length !== 3) return undefined
-  const blob = readStr(value['blob'])
+  const blob = asString(value['blob'])
   const size = value['size']
-  const mime = readStr(value['mime'])
+  const mime = asString(value['mime'])
   if (blob === undefined || !SHA256_HEX.test(blob)) return undefined
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) return undefined
   if (mime === undefined || mime.length === 0) return undefined
@@ -152,12 +143,12 @@ export function readBundle(value: unknown, path: string, problems: Problem[]): M
 
 /** A string, or a list of strings joined (nbformat's multi-line form). */
 export function readMultiline(value: unknown): string | undefined {
-  const str = readStr(value)
+  const str = asString(value)
   if (str !== undefined) return str
   if (!Array.isArray(value)) return undefined
   let out = ''
   for (const line of value as unknown[]) {
-    const part = readStr(line)
+    const part = asString(line)
     if (part === undefined) return undefined
     out += part
   }
