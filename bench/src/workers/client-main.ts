@@ -6,6 +6,7 @@
 // Speaks the ready/request IPC protocol of @quire/node/testing's `startProcess`. Node entry point: @quire/node
 // first, for its polyfills (Promise.withResolvers, WebSocket).
 import { createQuireNode, createQuireRepo, isLibp2pStreamRace, type QuireNode, type QuireRepo } from '@quire/node'
+import { serveCommands, type ServedCommand } from '@quire/node/testing'
 import * as A from '@automerge/automerge'
 import { Repo, type AutomergeUrl, type DocHandle, type PeerId } from '@automerge/automerge-repo'
 import { WebSocketClientAdapter } from '@automerge/automerge-repo-network-websocket'
@@ -304,21 +305,7 @@ async function main(): Promise<void> {
     },
   }
 
-  process.on('message', (raw) => {
-    const msg = raw as { type?: string; id: number; command: string; params: unknown }
-    if (msg?.type !== 'request') return
-    const run = commands[msg.command]
-    void (async () => {
-      try {
-        if (run === undefined) throw Object.assign(new Error(`unknown command ${msg.command}`), { code: 'unknown-command' })
-        const result = await run((msg.params ?? {}) as Record<string, unknown>)
-        process.send?.({ type: 'response', id: msg.id, ok: true, result })
-      } catch (err) {
-        const e = err as { code?: unknown; message?: unknown }
-        process.send?.({ type: 'response', id: msg.id, ok: false, error: { code: typeof e.code === 'string' ? e.code : 'command-failed', message: String(e.message) } })
-      }
-    })()
-  })
+  serveCommands(commands as Record<string, ServedCommand>)
   const exit = (): void => {
     for (const t of timers) clearTimeout(t)
     void Promise.all(clients.map((c) => c.stop())).finally(() => process.exit(0))

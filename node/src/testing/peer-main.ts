@@ -5,7 +5,8 @@ import { createQuireNode, installCrashGuard } from '../libp2p/index.js'
 import { loadOrCreateIdentity } from '../identity/index.js'
 import { libp2pCommands } from './peer-commands-libp2p.js'
 import { syncCommands } from './peer-commands-sync.js'
-import type { ChildMessage, CommandHandler, ParentMessage, PeerContext, PeerMainConfig } from './peer-context.js'
+import { serveCommands } from './serve-commands.js'
+import type { ChildMessage, CommandHandler, PeerContext, PeerMainConfig } from './peer-context.js'
 
 installCrashGuard((line) => process.stderr.write(`${line}\n`))
 
@@ -62,24 +63,7 @@ async function main(): Promise<void> {
     ...syncCommands(ctx),
   }
 
-  process.on('message', (raw) => {
-    const msg = raw as ParentMessage
-    if (msg?.type !== 'request') return
-    const handler = commands[msg.command]
-    void (async () => {
-      try {
-        if (!handler) throw Object.assign(new Error(`unknown command '${msg.command}'; known: ${Object.keys(commands).join(', ')}`), { code: 'UNKNOWN_COMMAND' })
-        const result = await handler(msg.params)
-        send({ type: 'response', id: msg.id, ok: true, result: result ?? null }, () => { if (stopping) process.exit(0) })
-      } catch (err) {
-        const e = err as { code?: unknown; message?: unknown }
-        send({
-          type: 'response', id: msg.id, ok: false,
-          error: { code: typeof e.code === 'string' ? e.code : 'COMMAND_FAILED', message: typeof e.message === 'string' ? e.message : String(err) },
-        })
-      }
-    })()
-  })
+  serveCommands(commands, () => { if (stopping) process.exit(0) })
 
   const exitAfterStop = (): void => { void ctx.shutdown().finally(() => process.exit(0)) }
   process.once('SIGTERM', exitAfterStop)

@@ -3,6 +3,7 @@
 // Speaks the IPC protocol of @quire/node/testing's `startProcess`. Node entry point: @quire/node first,
 // for its polyfills.
 import { createQuireNode, createQuireRepo } from '@quire/node'
+import { serveCommands, type ServedCommand } from '@quire/node/testing'
 import { multiaddr } from '@multiformats/multiaddr'
 import { randomBytes } from 'node:crypto'
 import type { AutomergeUrl, DocHandle, PeerId } from '@automerge/automerge-repo'
@@ -38,7 +39,6 @@ export interface WriterStatus {
   linked: boolean
 }
 
-type Request = { type: 'request'; id: number; command: string; params: unknown }
 
 async function main(): Promise<void> {
   const node = await createQuireNode({ role: 'peer', listen: ['/ip4/127.0.0.1/tcp/0'], allowLoopback: true })
@@ -121,21 +121,7 @@ async function main(): Promise<void> {
     },
   }
 
-  process.on('message', (raw) => {
-    const msg = raw as Request
-    if (msg?.type !== 'request') return
-    const run = commands[msg.command]
-    void (async () => {
-      try {
-        if (run === undefined) throw Object.assign(new Error(`unknown command ${msg.command}`), { code: 'unknown-command' })
-        const result = await run((msg.params ?? {}) as Record<string, unknown>)
-        process.send?.({ type: 'response', id: msg.id, ok: true, result })
-      } catch (err) {
-        const e = err as { code?: unknown; message?: unknown }
-        process.send?.({ type: 'response', id: msg.id, ok: false, error: { code: typeof e.code === 'string' ? e.code : 'command-failed', message: String(e.message) } })
-      }
-    })()
-  })
+  serveCommands(commands as Record<string, ServedCommand>)
   const exit = (): void => {
     clearInterval(timer)
     flooding = false
