@@ -29,36 +29,79 @@ interface SyncStateEvent {
  * synchronizer's states, and a periodic sweep lets go of handles the repo no longer holds (nothing tells us
  * when one is dropped), so neither they nor their sync states stay reachable from here.
  *
+ * Pacing (Y25): generating a sync message costs a copy of the peer's sync state into WebAssembly and back
+ * (about 0.1 to 0.5 ms), so a relay forwarding every keystroke of many typists to every other peer at once
+ * spends its CPU on copies and falls behind. A document is flushed at once when it is quiet; while it is
+ * busy, the next flush waits `paceFactor` times as long as the last flush of that document took (at most
+ * `maxPaceMs`), and carries every change made meanwhile in one message per peer. A peer whose last message
+ * already carried our current heads (automerge-repo's reply to the message that brought the change) is
+ * skipped without a copy.
+ *
  * Returns a function that stops it.
  */
-export function enableImmediateSync(repo: Repo, options: { sweepMs?: number } = {}): () => void {
+export interface ImmediateSyncOptions {
+  /** How often to let go of handles the repo dropped. Default 5 s. */
+  sweepMs?: number
+  /** Wait this many times the last flush's duration before the next flush of a busy document. Default 4. */
+  paceFactor?: number
+  /** Longest such wait. Default 50 ms. */
+  maxPaceMs?: number
+}
+
+export function enableImmediateSync(repo: Repo, options: ImmediateSyncOptions = {}): () => void {
   const states = new Map<DocumentId, Map<PeerId, SyncState>>()
   const watched = new Map<DocumentId, { handle: DocHandle<unknown>; listener: () => void }>()
   const dirty = new Set<DocumentId>()
+  /** Per document: when it may be flushed again, and whether a timer waits for that. */
+  const pace = new Map<DocumentId, { nextAt: number; timer: ReturnType<typeof setTimeout> | undefined }>()
+  const paceFactor = options.paceFactor ?? 4
+  const maxPaceMs = options.maxPaceMs ?? 50
   let scheduled = false
   let stopped = false
 
   const flush = (): void => {
     scheduled = false
     if (stopped) return
-    for (const documentId of dirty) flushDocument(documentId)
+    const now = performance.now()
+    for (const documentId of dirty) {
+      const entry = pace.get(documentId)
+      if (entry !== undefined && entry.nextAt > now) {
+        entry.timer ??= setTimeout(() => {
+          entry.timer = undefined
+          if (!stopped) flushDocument(documentId)
+        }, entry.nextAt - now)
+        continue
+      }
+      flushDocument(documentId)
+    }
     dirty.clear()
   }
 
   const flushDocument = (documentId: DocumentId): void => {
+    const started = performance.now()
     const handle = repo.handles[documentId]
     const synchronizer = repo.synchronizer.docSynchronizers[documentId]
     const peers = states.get(documentId)
     if (handle === undefined || synchronizer === undefined || peers === undefined || !handle.isReady()) return
     if (watched.get(documentId)?.handle !== handle) return
     const doc = handle.doc()
+    const heads = A.getHeads(doc)
     const connected = new Set(repo.peers)
+    let generated = 0
     for (const [peerId, state] of peers) {
       if (!connected.has(peerId) || !synchronizer.hasPeer(peerId)) continue
+      if (sameHeads(state.lastSentHeads, heads)) continue
       const [next, message] = A.generateSyncMessage(doc, state)
+      generated++
       replaceInPlace(state, next)
       if (message) repo.networkSubsystem.send({ type: 'sync', targetId: peerId, documentId, data: message })
     }
+    if (generated === 0) return
+    const ended = performance.now()
+    const wait = Math.min(maxPaceMs, (ended - started) * paceFactor)
+    const entry = pace.get(documentId)
+    if (entry === undefined) pace.set(documentId, { nextAt: ended + wait, timer: undefined })
+    else entry.nextAt = ended + wait
   }
 
   const unwatch = (documentId: DocumentId): void => {
@@ -94,6 +137,9 @@ export function enableImmediateSync(repo: Repo, options: { sweepMs?: number } = 
 
   const forget = (documentId: DocumentId): void => {
     states.delete(documentId)
+    const entry = pace.get(documentId)
+    if (entry?.timer !== undefined) clearTimeout(entry.timer)
+    pace.delete(documentId)
     unwatch(documentId)
   }
 
@@ -123,9 +169,17 @@ export function enableImmediateSync(repo: Repo, options: { sweepMs?: number } = 
     repo.off('delete-document', onDelete)
     repo.networkSubsystem.off('peer-disconnected', onPeerGone)
     for (const { handle, listener } of watched.values()) handle.off('change', listener)
+    for (const { timer } of pace.values()) if (timer !== undefined) clearTimeout(timer)
+    pace.clear()
     watched.clear()
     states.clear()
   }
+}
+
+function sameHeads(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (a === undefined || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function replaceInPlace(target: SyncState, source: SyncState): void {
