@@ -15,6 +15,8 @@ export interface FloodGuardInit {
   intervalMs?: number
   /** A peer is paused only if it sent at least this many messages lately. Default 20. */
   minMessages?: number
+  /** ...and more than this many times the average of the other peers that sent lately. Default 2. */
+  shareFactor?: number
 }
 
 /**
@@ -22,9 +24,12 @@ export interface FloodGuardInit {
  * writes every acknowledged change to one disk, in arrival order; a peer that sends faster than either can
  * take (new documents, large changes) would push everyone's edits behind its backlog. So while the relay
  * is congested (its oldest pending write, or its event loop, more than `maxLagMs` behind), peers that sent
- * more than an equal share of the recent messages are not read; yamux then stops granting them send window,
- * so they slow down at the source. They are read again once the backlog is half gone. A peer alone, or one
- * sending an equal share, is never paused, so a member's bulk sync only waits when others need the relay.
+ * more than `shareFactor` times what the other peers sent on average are not read; yamux then stops
+ * granting them send window, so they slow down at the source. They are read again once the backlog is half
+ * gone. A peer alone, or one sending about as much as the others, is never paused, so a member's bulk sync
+ * only waits when others need the relay. (Pausing everyone above the plain average, as first written,
+ * paused half of a group of equal typists whenever a garbage collection made the loop late, and their
+ * keystrokes waited for the backlog to halve.)
  */
 export class FloodGuard {
   /** Times a peer was paused. */
@@ -33,6 +38,7 @@ export class FloodGuard {
   readonly #maxLag: number
   readonly #interval: number
   readonly #minMessages: number
+  readonly #shareFactor: number
   /** Messages per peer lately (halved every tick). */
   readonly #recent = new Map<string, number>()
   readonly #paused = new Set<string>()
@@ -44,6 +50,7 @@ export class FloodGuard {
     this.#maxLag = init.maxLagMs ?? 100
     this.#interval = init.intervalMs ?? 50
     this.#minMessages = init.minMessages ?? 20
+    this.#shareFactor = init.shareFactor ?? 2
     this.#timer = setInterval(() => this.#tick(), this.#interval)
     this.#timer.unref()
   }
@@ -73,9 +80,11 @@ export class FloodGuard {
     if (lag > this.#maxLag) {
       let total = 0
       for (const n of this.#recent.values()) total += n
-      const fair = total / Math.max(1, this.#recent.size)
+      const others = this.#recent.size - 1
       for (const [peer, n] of this.#recent) {
-        if (n > fair && n >= this.#minMessages && !this.#paused.has(peer)) {
+        if (others === 0) break
+        const othersMean = (total - n) / others
+        if (n > this.#shareFactor * othersMean && n >= this.#minMessages && !this.#paused.has(peer)) {
           this.#paused.add(peer)
           this.pauses++
           this.#init.flow.pausePeer(peer)
