@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark, our stack and the peer system side by side in one run.
- * Options: `--only <name>` (substring of a benchmark name), `--quick` (smaller sizes, for a smoke run).
+ * Options: `--only <name>` (substring of a benchmark name), `--quick` (smaller sizes, for a smoke run),
+ * `--writers <n>` (`relay typists` at one writer count).
  */
 import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
@@ -20,6 +21,8 @@ import type { Stack } from './stacks/stack.js'
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
 const quick = args.includes('--quick')
+/** `--writers <n>`: run `relay typists` at this one writer count only (for profiling). */
+const writersFlag = args.includes('--writers') ? Number(args[args.indexOf('--writers') + 1]) : undefined
 const stacks: Stack[] = [quireLibp2p, automergeWebSocket]
 
 function corpus(): string {
@@ -95,13 +98,13 @@ const benchmarks: Record<string, () => Promise<void>> = {
     let maxOffset = 0
     // Quick: the headline count only. Full: 4, 8, 16, 32 writers, up to the first count that misses the
     // target (16 always runs).
-    const counts = quick ? [headline] : [4, 8, 16, 32]
+    const counts = writersFlag !== undefined ? [writersFlag] : quick ? [headline] : [4, 8, 16, 32]
     const largest: string[][] = []
     for (const stack of serverStacks) {
       let best = 0
       let failed = false
       for (const writers of counts) {
-        if (failed && writers !== headline) continue
+        if (failed && writers !== headline && writersFlag === undefined) continue
         // The headline count types for the whole duration; the others, within the time budget, for half of it.
         const r = await relayTypists(stack, writers, (quick || writers === headline ? seconds : seconds / 2) * 1000)
         maxOffset = Math.max(maxOffset, r.maxClockOffsetMs)

@@ -28,6 +28,8 @@ export interface ServerUnderTest {
   readonly peerId: string
   /** Documents the server holds in memory now. */
   loaded(): Promise<number>
+  /** Relay only: its `/metrics` text (for `QUIRE_BENCH_METRICS=1` diagnostics). */
+  metrics?(): Promise<string>
   /** Stops the server (SIGTERM: both write to disk and exit). */
   stop(): Promise<void>
 }
@@ -64,6 +66,10 @@ export async function startServer(kind: ClientKind, dataDir: string, options: Se
             await sleep(500)
           }
         }
+      },
+      async metrics() {
+        const res = await fetch(`${relay.httpUrl}/metrics`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(30_000) })
+        return res.text()
       },
       async stop() { await relay.proc.stop(30_000) },
     }

@@ -50,6 +50,10 @@ export async function relayTypists(stack: ServerStack, writers: number, duration
       const cpuAfter = cpuSeconds(server.pid)
       const clientsAfter = workers.reduce((t, w) => t + cpuSeconds(w.proc.pid), 0)
       await sleep(3000) // drain: late keystrokes still count; later ones are reported missing
+      if (process.env['QUIRE_BENCH_METRICS'] === '1' && server.metrics) {
+        const text = await server.metrics()
+        console.error(text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).join('\n'))
+      }
       const serverRss = rssBytes(server.pid)
       const records = await Promise.all(workers.map((w) => w.proc.request('collect', undefined, { timeout: 60_000 })))
       const sent = new Map<string, number[]>()

@@ -189,8 +189,12 @@ export async function startProcess<M extends CommandTypes = DefaultCommandTypes>
   if (!existsSync(script)) {
     throw new PeerProcessError('PROCESS_SCRIPT_MISSING', `${script} does not exist: run \`npx tsc -b\` in the repository root first`)
   }
+  // QUIRE_CPU_PROFILE_DIR=<dir>: every child writes a V8 CPU profile there when it exits (Node refuses
+  // --cpu-prof in NODE_OPTIONS, so profiling a benchmark's relay needs it passed here).
+  const profileDir = process.env['QUIRE_CPU_PROFILE_DIR']
   const child = fork(script, options.args ?? [], {
     env: { ...process.env, ...options.env },
+    execArgv: [...process.execArgv, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'advanced',
   })
