@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The `quire-compute` command. Node entry point: the node package's polyfills load with @quire/node, which
+// is imported (through start-compute-peer) before anything touches libp2p.
+import { installCrashGuard } from '@quire/node'
+import { helpText } from './config/help.js'
+import { resolveComputeConfig } from './config/resolve-config.js'
+import { startComputePeer } from './daemon/start-compute-peer.js'
+import { ComputeError } from './errors.js'
+
+// A libp2p stream race (yamux) can surface as an uncaught exception that any peer can trigger; the guard
+// absorbs exactly that error, so one peer cannot take the compute peer (and its running kernels) down.
+installCrashGuard((line) => process.stderr.write(`quire-compute: ${line}\n`))
+
+async function main(): Promise<number> {
+  let resolved
+  try {
+    resolved = resolveComputeConfig(process.argv.slice(2))
+  } catch (err) {
+    if (err instanceof ComputeError) {
+      process.stderr.write(`quire-compute: ${err.message}\n(${err.code}; see quire-compute --help)\n`)
+      return 2
+    }
+    throw err
+  }
+  if (resolved.help || resolved.config === undefined) {
+    process.stdout.write(helpText())
+    return 0
+  }
+  const config = resolved.config
+  const peer = await startComputePeer(config)
+  const say = (line: string): boolean => process.stderr.write(`quire-compute: ${line}\n`)
+  say(`peer id ${peer.peerId}`)
+  say(`listening on ${peer.addresses.join(' ')}`)
+  say(`sandbox: bubblewrap ${peer.capabilities.bubblewrap ? 'available' : 'NOT available'}`)
+  for (const note of peer.capabilities.notes) say(note)
+  say(peer.kernels.length === 0
+    ? 'kernels: none found; install one (e.g. apt-get install python3-ipykernel)'
+    : `kernels: ${peer.kernels.map((k) => `${k.name} (${k.displayName})`).join(', ')}`)
+  if (config.projects.length === 0) say('no projects configured: add --project <project id> for each project to compute for')
+  // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
+  const info = { peerId: peer.peerId, addresses: peer.addresses, pid: process.pid, kernels: peer.kernels.map((k) => k.name), capabilities: peer.capabilities }
+  process.stdout.write(JSON.stringify({ event: 'ready', ...info }) + '\n')
+  process.send?.({ type: 'ready', info })
+
+  await new Promise<void>((resolveStop) => {
+    const onSignal = (signal: string): void => {
+      say(`${signal}: shutting kernels down, writing notebooks to disk and stopping`)
+      resolveStop()
+    }
+    process.once('SIGTERM', () => onSignal('SIGTERM'))
+    process.once('SIGINT', () => onSignal('SIGINT'))
+    // Started by a test harness over IPC: do not outlive it.
+    process.once('disconnect', () => onSignal('parent gone'))
+  })
+  await peer.stop()
+  return 0
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  const e = err as { code?: unknown; message?: unknown }
+  process.stderr.write(`quire-compute: ${typeof e.message === 'string' ? e.message : String(err)}${typeof e.code === 'string' ? ` (${e.code})` : ''}\n`)
+  process.exit(1)
+})

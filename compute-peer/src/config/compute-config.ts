@@ -1,0 +1,26 @@
+/**
+ * The compute peer's configuration as `startComputePeer` takes it. The CLI builds one from flags,
+ * environment variables, a JSON file and defaults (`resolveComputeConfig`); programs and tests may build
+ * one directly.
+ */
+import type { KernelLimits } from '../kernel/types.js'
+
+export interface ComputeConfig {
+  /** Identity key, databases, kernel state and project directories live here; created (mode 0700). */
+  dataDir: string
+  listen: string[]
+  /** Peers to dial on start (relays), multiaddrs ending in `/p2p/<peer id>`. */
+  bootstrap: string[]
+  /** Project document ids (or URLs) to compute for. */
+  projects: string[]
+  maxKernels: number
+  /** Limits per kernel; an omitted field is no limit. */
+  limits: KernelLimits
+  idleTimeoutMs: number
+  allowNetwork: boolean
+  allowLoopback: boolean
+  unsafeNoSandbox: boolean
+}
+
+/** The standard port of a compute peer. */
+export const DEFAULT_COMPUTE_LISTEN = ['/ip4/0.0.0.0/tcp/4011']

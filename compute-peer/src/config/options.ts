@@ -1,0 +1,48 @@
+/**
+ * The one table of compute peer options: it drives the flag parser, the environment variables, the config
+ * file's fields and `--help`, so the four never disagree.
+ */
+
+/** How an option's value is written and checked. */
+export type OptionKind = 'path' | 'list' | 'int' | 'bool'
+
+/** One compute peer option. */
+export interface OptionSpec {
+  /** Field name in the config file (camelCase); the flag is its kebab-case, the variable QUIRE_COMPUTE_<SNAKE>. */
+  readonly key: string
+  readonly kind: OptionKind
+  readonly help: string
+  /** The default as shown in `--help`. */
+  readonly shownDefault: string
+  /** Smallest accepted value of an `int`. */
+  readonly min?: number
+  /** The flag, when it is not the kebab-case of `key` (a repeatable flag named in the singular). */
+  readonly flag?: string
+  readonly placeholder?: string
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'dataDir', kind: 'path', help: 'Directory for the identity key, the document and blob database, kernel state and project working directories (created, mode 0700).', shownDefault: './quire-compute-data' },
+  { key: 'listen', placeholder: '<multiaddr>', kind: 'list', help: 'libp2p listen multiaddr (repeat or comma-separate).', shownDefault: '/ip4/0.0.0.0/tcp/4011' },
+  { key: 'bootstrap', placeholder: '<multiaddr>', kind: 'list', help: 'Peer to dial on start (a relay), a multiaddr ending in /p2p/<peer id>.', shownDefault: 'none' },
+  { key: 'projects', flag: '--project', kind: 'list', placeholder: '<project id|url>[@<owner peer id>]', help: 'A project to compute for: its project document id or automerge: URL, optionally with its owner\'s peer id after "@" (pinned, and trusted to send the project). It is served only while its grants give this peer the compute role.', shownDefault: 'none' },
+  { key: 'maxKernels', kind: 'int', min: 1, help: 'Kernels running at once; an idle one is stopped to make room for another notebook.', shownDefault: '4' },
+  { key: 'kernelMemoryMb', kind: 'int', min: 0, help: 'Memory per kernel (and what it starts), MiB; 0 for no limit.', shownDefault: '2048' },
+  { key: 'kernelCpuSeconds', kind: 'int', min: 0, help: 'CPU time per kernel, seconds; 0 for no limit.', shownDefault: '0 (no limit)' },
+  { key: 'kernelProcesses', kind: 'int', min: 0, help: 'Processes per kernel; 0 for no limit.', shownDefault: '256' },
+  { key: 'kernelFileSizeMb', kind: 'int', min: 0, help: 'Largest file a kernel may write, MiB; 0 for no limit.', shownDefault: '1024' },
+  { key: 'idleTimeoutSeconds', kind: 'int', min: 1, help: 'Shut down a kernel that has run nothing for this long.', shownDefault: '1800' },
+  { key: 'allowNetwork', kind: 'bool', help: 'Let kernels use the network when a project turns network access on in its settings.', shownDefault: 'false' },
+  { key: 'allowLoopback', kind: 'bool', help: 'Development and tests only: allow dialing loopback addresses.', shownDefault: 'false' },
+  { key: 'unsafeNoSandbox', kind: 'bool', help: 'Run kernels without bubblewrap when it is missing: they see the whole machine. Only on your own machine.', shownDefault: 'false' },
+]
+
+/** `dataDir` -> `--data-dir` (or the option's own `flag`). */
+export function flagName(key: string): string {
+  return OPTIONS.find((o) => o.key === key)?.flag ?? '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
+}
+
+/** `dataDir` -> `QUIRE_COMPUTE_DATA_DIR`. */
+export function envName(key: string): string {
+  return 'QUIRE_COMPUTE_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()
+}

@@ -1,0 +1,164 @@
+/**
+ * Starts a compute peer: a libp2p node (role compute), a Repo over LevelDB in the data directory with read
+ * enforcement from the projects' grants, the blob service (outputs' images are fetched from here), a kernel
+ * launcher, and one `ProjectExecutor` per configured project.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { ClassicLevel } from 'classic-level'
+import { interpretAsDocumentId, type AnyDocumentId, type DocumentId, type Repo } from '@automerge/automerge-repo'
+import { LevelStorageAdapter, type ComputeOffer } from '@quire/crdt'
+import { multiaddr } from '@multiformats/multiaddr'
+import { BlobService, BlobStore, ProjectIndex, isEd25519PeerId, accessShareConfig, createQuireNode, createQuireRepo, loadOrCreateIdentity } from '@quire/node'
+import type { ComputeConfig } from '../config/compute-config.js'
+import { ComputeError } from '../errors.js'
+import { KernelSlots } from '../executor/kernel-slots.js'
+import { ProjectExecutor } from '../executor/project-executor.js'
+import type { ExecutorEnvironment } from '../executor/types.js'
+import { createKernelLauncher } from '../kernel/launcher.js'
+import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
+
+/** Options of {@link startComputePeer} that are not configuration. */
+export interface StartComputePeerOptions {
+  /** Where log lines go. Default: stderr. */
+  readonly log?: (line: string) => void
+  /** A kernel launcher to use instead of the real one (tests). */
+  readonly launcher?: KernelLauncher
+}
+
+/** A running compute peer. */
+export interface ComputePeerHandle {
+  readonly peerId: string
+  /** Listen multiaddrs, each ending in `/p2p/<peer id>`. */
+  readonly addresses: string[]
+  readonly repo: Repo
+  readonly capabilities: SandboxCapabilities
+  readonly kernels: readonly KernelSpecInfo[]
+  readonly projects: ReadonlyMap<DocumentId, ProjectExecutor>
+  /** Shuts every kernel down, marks running cells, writes documents to disk and closes everything. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** Starts a compute peer as configured; resolves once it listens. */
+export async function startComputePeer(config: ComputeConfig, options: StartComputePeerOptions = {}): Promise<ComputePeerHandle> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
+  const onlineSince = Date.now()
+  const projects = config.projects.map(parseProject)
+  const projectIds = projects.map((p) => p.id)
+  const relays = config.bootstrap.flatMap((a) => multiaddr(a).getComponents().filter((c) => c.name === 'p2p').map((c) => c.value)).filter((id): id is string => id !== undefined)
+  try {
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw new ComputeError('COMPUTE_DATA_DIR_UNAVAILABLE', `cannot create the data directory ${config.dataDir} (${(err as Error).message}); choose another with --data-dir`, { cause: err })
+  }
+  const privateKey = await loadOrCreateIdentity(config.dataDir)
+  const db = new ClassicLevel<string, Uint8Array>(join(config.dataDir, 'db'))
+  try {
+    await db.open()
+  } catch (err) {
+    const locked = (err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED'
+    throw new ComputeError('COMPUTE_DATA_DIR_UNAVAILABLE', locked
+      ? `the database in ${config.dataDir} is in use by another process (is another compute peer running on this data directory?)`
+      : `cannot open the database in ${config.dataDir} (${(err as Error).message})`, { cause: err })
+  }
+  const cleanup: Array<() => Promise<void> | void> = [() => db.close()]
+  const undo = async (): Promise<void> => {
+    for (const c of cleanup.splice(0).reverse()) await Promise.resolve(c()).catch(() => {})
+  }
+  try {
+    const launcher = options.launcher ?? await createKernelLauncher({ stateDir: config.dataDir, unsafeNoSandbox: config.unsafeNoSandbox })
+    cleanup.push(() => launcher.stopAll())
+    const kernels = await launcher.specs()
+    const index = new ProjectIndex({ onProblem: (p) => log(`[quire-compute] ${p.code} in ${p.project}: ${p.message}`) })
+    cleanup.push(() => index.stop())
+    const node = await createQuireNode({
+      role: 'compute', privateKey, listen: config.listen, allowLoopback: config.allowLoopback,
+      ...(config.bootstrap.length > 0 && { bootstrap: config.bootstrap }),
+    })
+    cleanup.push(() => node.stop())
+    const peerId = node.peerId.toString()
+    const store = new BlobStore(db, { sublevel: 'blobs' })
+    // Any member of a project this peer serves may fetch output images; nobody may push blobs here.
+    const blobs = new BlobService({
+      libp2p: node, store,
+      authorize: async (peer, _hash, op) => op === 'get' && (await Promise.all(projectIds.map((p) => index.canRead(p, peer, Date.now())))).some(Boolean),
+    })
+    await blobs.start()
+    cleanup.push(() => blobs.stop())
+    const storage = new LevelStorageAdapter(db, { sublevel: 'docs', sync: true, closeDatabase: false })
+    const q = await createQuireRepo({
+      libp2p: node, storage,
+      shareConfig: accessShareConfig({ index, log: (r) => log(`[quire-compute] ${r.code}: refused document ${r.documentId} to peer ${r.peer}`) }),
+      log: (e) => log(`[quire-compute] ${e.code} from ${e.peer}: ${e.message}`),
+    })
+    cleanup.push(() => q.stop())
+    await index.attach(q.repo)
+
+    const offer = (): ComputeOffer => ({
+      peer: peerId,
+      kernels: kernels.map((k) => ({ name: k.name, displayName: k.displayName, language: k.language })),
+      limits: { ...config.limits },
+      network: config.allowNetwork,
+      notes: [...launcher.capabilities.notes],
+      onlineSince,
+      updatedAt: Date.now(),
+    })
+    const env: ExecutorEnvironment = {
+      peerId, launcher, blobs: store, slots: new KernelSlots(config.maxKernels),
+      limits: config.limits, idleTimeoutMs: config.idleTimeoutMs, offer,
+      log: (line) => log(`[quire-compute] ${line}`),
+    }
+    const executors = new Map<DocumentId, ProjectExecutor>()
+    for (const { id, owner } of projects) {
+      const executor = new ProjectExecutor({
+        repo: q.repo, index, project: id, env, workRoot: join(config.dataDir, 'projects'), networkAllowed: config.allowNetwork,
+        provisionalReaders: owner === undefined ? relays : [owner, ...relays],
+        ...(owner !== undefined && { owner }),
+      })
+      executors.set(id, executor)
+      await executor.start()
+    }
+
+    let stopping: Promise<void> | undefined
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        await Promise.all([...executors.values()].map((p) => p.stop().catch((err: unknown) => log(`[quire-compute] stopping a project: ${(err as Error).message}`))))
+        await launcher.stopAll().catch(() => {})
+        const ready = Object.values(q.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId)
+        await q.repo.flush(ready).catch((err: unknown) => log(`[quire-compute] writing documents on stop: ${(err as Error).message}`))
+        // automerge-repo saves on a 100 ms throttle; let pending saves run before the database closes.
+        await q.stop().catch(() => {})
+        await new Promise((r) => setTimeout(r, 150))
+        await undo()
+      })()
+      return stopping
+    }
+    return {
+      peerId,
+      addresses: node.getMultiaddrs().map((a) => a.toString()),
+      repo: q.repo,
+      capabilities: launcher.capabilities,
+      kernels,
+      projects: executors,
+      stop,
+    }
+  } catch (err) {
+    await undo()
+    throw err
+  }
+}
+
+/** `<project id or url>[@<owner peer id>]`. */
+function parseProject(entry: string): { id: DocumentId; owner?: string } {
+  const at = entry.lastIndexOf('@')
+  const project = at >= 0 ? entry.slice(0, at) : entry
+  const owner = at >= 0 ? entry.slice(at + 1) : undefined
+  if (owner !== undefined && !isEd25519PeerId(owner)) {
+    throw new ComputeError('COMPUTE_CONFIG_INVALID', `project ${JSON.stringify(entry)}: after "@" comes the owner's peer id (12D3KooW...), got ${JSON.stringify(owner)}`)
+  }
+  try {
+    return { id: interpretAsDocumentId(project as AnyDocumentId), ...(owner !== undefined && { owner }) }
+  } catch {
+    throw new ComputeError('COMPUTE_CONFIG_INVALID', `${JSON.stringify(project)} is not a project id or automerge: URL; copy it from the project's settings in the web app`)
+  }
+}

@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process'
+import { access, constants } from 'node:fs/promises'
+import { delimiter, join } from 'node:path'
+import type { SandboxCapabilities } from '../kernel/types.js'
+import { type CgroupPlan, probeCgroups } from './cgroups.js'
+
+/** Everything the sandbox needs to know about this host, found once per launcher. */
+export interface SandboxHost {
+  readonly capabilities: SandboxCapabilities
+  /** Absolute path of a working `bwrap`, or undefined. */
+  readonly bwrap?: string
+  /** Absolute path of `prlimit`, or undefined. */
+  readonly prlimit?: string
+  readonly cgroups: CgroupPlan
+  /** Why bubblewrap cannot be used, when it cannot. */
+  readonly bwrapProblem?: string
+}
+
+async function which(program: string): Promise<string | undefined> {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/bin', '/usr/sbin', '/sbin']
+  for (const dir of dirs.filter(Boolean)) {
+    const path = join(dir, program)
+    try {
+      await access(path, constants.X_OK)
+      return path
+    } catch {
+      // next
+    }
+  }
+  return undefined
+}
+
+function run(file: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) => resolve({ ok: !error, output: `${stdout}${stderr}`.trim() }))
+  })
+}
+
+/**
+ * Finds out what this host lets the sandbox do: whether bubblewrap can create the namespaces a kernel needs,
+ * which cgroup controllers can hold limits, and whether prlimit exists. Never throws: what is missing is
+ * reported in `notes`, for the console at compute-peer start.
+ */
+export async function probeSandboxHost(): Promise<SandboxHost> {
+  const notes: string[] = []
+  const bwrapPath = await which('bwrap')
+  let bwrap: string | undefined
+  let bwrapProblem: string | undefined
+  if (!bwrapPath) {
+    bwrapProblem = 'bubblewrap is not installed (apt-get install bubblewrap)'
+  } else {
+    // The same namespaces a kernel gets, with a different user id, as the real launch does.
+    const probe = await run(bwrapPath, [
+      '--unshare-all', '--unshare-user', '--uid', '1000', '--gid', '1000', '--die-with-parent', '--new-session',
+      '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', 'true',
+    ])
+    if (probe.ok) bwrap = bwrapPath
+    else bwrapProblem = `bubblewrap cannot create namespaces here: ${probe.output || 'unknown error'}`
+  }
+  notes.push(bwrap ? `sandbox: bubblewrap (${bwrap}): own user, pid, mount, ipc and network namespaces; read-only system` : `sandbox: none, ${bwrapProblem}`)
+
+  const prlimitPath = await which('prlimit')
+  const prlimit = prlimitPath && (await run(prlimitPath, ['--version'])).ok ? prlimitPath : undefined
+  const cgroups = await probeCgroups()
+  const isRoot = process.getuid?.() === 0
+
+  const via = (controller: 'memory' | 'pids' | 'cpuacct'): SandboxCapabilities['memory'] => {
+    if (cgroups.v1[controller]) return 'cgroup-v1'
+    if (controller !== 'cpuacct' && cgroups.v2?.controllers.has(controller)) return 'cgroup-v2'
+    return 'none'
+  }
+  let memory = via('memory')
+  if (memory === 'none' && prlimit) memory = 'prlimit'
+  let cpu = via('cpuacct')
+  if (cpu === 'none' && prlimit) cpu = 'prlimit'
+  let processes = via('pids')
+  // RLIMIT_NPROC counts every process of the real user and is ignored for root: as root it would either
+  // do nothing or, inside a user namespace, count all of root's processes on the host. Only for non-root.
+  if (processes === 'none' && prlimit && !isRoot) processes = 'prlimit'
+  const fileSize = prlimit ? 'prlimit' : 'none'
+
+  const describe: Record<SandboxCapabilities['memory'], string> = {
+    'cgroup-v1': 'cgroup v1',
+    'cgroup-v2': 'cgroup v2',
+    prlimit: 'prlimit',
+    none: 'none',
+  }
+  notes.push(
+    memory === 'prlimit'
+      ? 'memory limit: prlimit --as (address space per process; no cgroup memory controller available)'
+      : `memory limit: ${describe[memory]}${memory.startsWith('cgroup') ? ' memory controller (OOM kill of the whole kernel, detected)' : ''}`,
+  )
+  notes.push(
+    cpu === 'prlimit'
+      ? 'CPU time limit: prlimit --cpu (per process)'
+      : cpu === 'none'
+        ? 'CPU time limit: none'
+        : `CPU time limit: ${describe[cpu]} cpuacct (total of all the kernel's processes, checked every second) plus prlimit --cpu per process`,
+  )
+  if (cgroups.v1.cpu || cgroups.v2?.controllers.has('cpu')) notes.push(`CPU share limit (cpuCores): ${cgroups.v1.cpu ? 'cgroup v1' : 'cgroup v2'} cpu controller`)
+  notes.push(
+    processes === 'none'
+      ? `process limit: none${isRoot && prlimit ? ' (no pids cgroup; prlimit --nproc does not apply to root)' : ''}`
+      : processes === 'prlimit'
+        ? 'process limit: prlimit --nproc (counts every process of this user, not only the kernel)'
+        : `process limit: ${describe[processes]} pids controller`,
+  )
+  notes.push(`file size limit: ${fileSize === 'prlimit' ? 'prlimit --fsize' : 'none'}`)
+  if (!cgroups.v2 && Object.keys(cgroups.v1).length === 0) notes.push('cgroups: no controller is writable by this process (run as root or delegate a cgroup)')
+
+  const capabilities: SandboxCapabilities = { bubblewrap: Boolean(bwrap), memory, cpu, processes, fileSize, notes }
+  return {
+    capabilities,
+    cgroups,
+    ...(bwrap ? { bwrap } : {}),
+    ...(prlimit ? { prlimit } : {}),
+    ...(bwrapProblem ? { bwrapProblem } : {}),
+  }
+}
+
+/** What the sandbox can apply on this host, with a human-readable note per kind of limit. */
+export async function detectSandboxCapabilities(): Promise<SandboxCapabilities> {
+  return (await probeSandboxHost()).capabilities
+}

@@ -1,0 +1,229 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { constants } from 'node:os'
+import type { Readable } from 'node:stream'
+import { KernelError } from '../kernel/errors.js'
+import type { KernelLimits } from '../kernel/types.js'
+import { bwrapArgs, type SandboxMounts } from './bwrap-args.js'
+import type { SandboxHost } from './capabilities.js'
+import { KernelCgroup } from './cgroups.js'
+
+/** How a sandboxed command ended, with a reason a person can read. */
+export interface SandboxExit {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly reason: string
+  readonly outOfMemory: boolean
+}
+
+export interface SpawnSandboxedOptions extends SandboxMounts {
+  /** Unique per launch; names the cgroups. */
+  readonly id: string
+  readonly argv: readonly string[]
+  readonly limits?: KernelLimits
+  readonly host: SandboxHost
+  /** Run without bubblewrap (limits still apply). Never the default: code then sees the whole machine. */
+  readonly unsafeNoSandbox?: boolean
+}
+
+const STATUS_FD = 3
+const OUTPUT_TAIL = 8192
+
+/**
+ * Puts the launcher's pid into every cgroup before it execs, so no process of the command is ever outside
+ * its limits (writing the pid after spawn would race with the command's first fork).
+ */
+const ENTER_CGROUPS = 'for f in "$@"; do [ "$f" = -- ] && break; echo $$ > "$f" || exit 125; shift; done; shift; exec "$@"'
+
+function signalName(number: number): string {
+  return Object.entries(constants.signals).find(([, value]) => value === number)?.[0] ?? `signal ${number}`
+}
+
+/** A command running in its own sandbox, process group and cgroups. */
+export class SandboxedProcess {
+  readonly #child: ChildProcess
+  readonly #cgroup: KernelCgroup | undefined
+  readonly #limits: KernelLimits
+  #sandboxPid: number | undefined
+  #exitCode: number | undefined
+  #output = ''
+  #cpuExceeded = false
+  #cpuWatch: NodeJS.Timeout | undefined
+  /** Resolves once the command and everything it started are gone. */
+  readonly exited: Promise<SandboxExit>
+
+  private constructor(child: ChildProcess, cgroup: KernelCgroup | undefined, limits: KernelLimits) {
+    this.#child = child
+    this.#cgroup = cgroup
+    this.#limits = limits
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        this.#output = (this.#output + chunk.toString('utf8')).slice(-OUTPUT_TAIL)
+      })
+    }
+    this.#readStatus(child.stdio[STATUS_FD] as Readable | undefined)
+    this.exited = new Promise<SandboxExit>((resolve) => {
+      child.once('close', (code, signal) => {
+        clearInterval(this.#cpuWatch)
+        void this.#describeExit(code, signal).then(resolve)
+      })
+    })
+    if (limits.cpuSeconds !== undefined && cgroup) {
+      this.#cpuWatch = setInterval(() => void this.#checkCpu(limits.cpuSeconds!), 1000)
+      this.#cpuWatch.unref()
+    }
+  }
+
+  /** Starts `argv` in a sandbox with the given limits. Throws SANDBOX_UNAVAILABLE without bubblewrap. */
+  static async spawn(options: SpawnSandboxedOptions): Promise<SandboxedProcess> {
+    const { host } = options
+    if (!host.bwrap && !options.unsafeNoSandbox) {
+      throw new KernelError(
+        'SANDBOX_UNAVAILABLE',
+        `Refusing to run code without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable'}. ` +
+          'Install it with `apt-get install bubblewrap` (or, only on a machine you do not care about, start the compute peer with unsafeNoSandbox).',
+      )
+    }
+    const limits = options.limits ?? {}
+    let cgroup: KernelCgroup | undefined
+    try {
+      cgroup = await KernelCgroup.create(host.cgroups, options.id, {
+        ...(limits.memoryBytes !== undefined ? { memoryBytes: limits.memoryBytes } : {}),
+        ...(limits.processes !== undefined ? { processes: limits.processes } : {}),
+        ...(limits.cpuCores !== undefined ? { cpuCores: limits.cpuCores } : {}),
+      })
+    } catch (cause) {
+      throw new KernelError('SANDBOX_FAILED', `Could not create the kernel's cgroup (${String(cause)}); check that /sys/fs/cgroup is writable.`, { cause })
+    }
+    const command: string[] = []
+    const prlimit = prlimitArgs(host, limits, cgroup)
+    if (prlimit.length > 0) command.push(host.prlimit!, ...prlimit, '--')
+    if (host.bwrap && !options.unsafeNoSandbox) command.push(host.bwrap, ...bwrapArgs(options, STATUS_FD), '--')
+    command.push(...options.argv)
+    const child = spawn('/bin/sh', ['-c', ENTER_CGROUPS, 'quire-sandbox', ...(cgroup?.procsFiles ?? []), '--', ...command], {
+      // Its own process group, so a kill reaches everything that did not set up a session of its own.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      cwd: options.workdir,
+      env: options.unsafeNoSandbox || !host.bwrap ? { ...options.env } : { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    })
+    const spawned = new SandboxedProcess(child, cgroup, limits)
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.once('spawn', resolve)
+        child.once('error', (error) => reject(new KernelError('SANDBOX_FAILED', `Could not start the sandbox: ${error.message}`, { cause: error })))
+      })
+    } catch (error) {
+      await spawned.dispose()
+      throw error
+    }
+    return spawned
+  }
+
+  /** The outer process id (its process group id too). */
+  get pid(): number | undefined {
+    return this.#child.pid
+  }
+
+  /** Last few KiB of the command's stdout and stderr, to explain a failed start. */
+  get output(): string {
+    return this.#output
+  }
+
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null
+  }
+
+  /**
+   * Sends a signal to the command's process group, the way Jupyter interrupts a kernel. Inside bubblewrap
+   * that group is the sandbox's session (its init ignores the signal; the kernel and its children get it).
+   */
+  signalGroup(signal: NodeJS.Signals): void {
+    const target = this.#sandboxPid ?? this.#child.pid
+    if (target === undefined || !this.running) return
+    try {
+      process.kill(-target, signal)
+    } catch {
+      // the group is already gone
+    }
+  }
+
+  /** Kills everything the command started (process group, then the cgroup) and waits for the exit. */
+  async kill(): Promise<SandboxExit> {
+    // Once the outer process is reaped its pids may be reused: never signal a group that is not ours.
+    for (const group of this.running ? [this.#sandboxPid, this.#child.pid] : []) {
+      if (group === undefined) continue
+      try {
+        process.kill(-group, 'SIGKILL')
+      } catch {
+        // already gone
+      }
+    }
+    await this.#cgroup?.killAll()
+    return this.exited
+  }
+
+  /** Removes the cgroups; call after `exited`. */
+  async dispose(): Promise<void> {
+    clearInterval(this.#cpuWatch)
+    await this.#cgroup?.killAll()
+    await this.#cgroup?.remove()
+  }
+
+  /** Processes still alive in the cgroup (empty when no cgroup is used). */
+  async remainingPids(): Promise<number[]> {
+    return (await this.#cgroup?.pids()) ?? []
+  }
+
+  #readStatus(stream: Readable | undefined): void {
+    let buffer = ''
+    stream?.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8')
+      const childPid = /"child-pid":\s*(\d+)/.exec(buffer)?.[1]
+      if (childPid && this.#sandboxPid === undefined) this.#sandboxPid = Number(childPid)
+      const exitCode = /"exit-code":\s*(\d+)/.exec(buffer)?.[1]
+      if (exitCode) this.#exitCode = Number(exitCode)
+    })
+  }
+
+  async #checkCpu(limit: number): Promise<void> {
+    const used = await this.#cgroup?.cpuSeconds()
+    if (used === undefined || used <= limit || this.#cpuExceeded) return
+    this.#cpuExceeded = true
+    await this.kill()
+  }
+
+  async #describeExit(code: number | null, signal: NodeJS.Signals | null): Promise<SandboxExit> {
+    // bubblewrap reports a command killed by signal N as exit code 128 + N.
+    const status = this.#exitCode ?? code
+    const killed = signal === 'SIGKILL' || status === 128 + constants.signals.SIGKILL
+    // An OOM kill of some child does not explain the kernel's own exit unless the kernel was SIGKILLed.
+    const oom = killed && ((await this.#cgroup?.oomKills()) ?? 0) > 0
+    let reason: string
+    if (oom) reason = `killed: out of memory${this.#limits.memoryBytes ? ` (limit ${formatBytes(this.#limits.memoryBytes)})` : ''}`
+    else if (this.#cpuExceeded) reason = `killed: CPU time limit of ${this.#limits.cpuSeconds} s exceeded`
+    else if (signal) reason = `killed by ${signal}`
+    else if (status !== null && status > 128 && status < 160) {
+      const name = signalName(status - 128)
+      reason = name === 'SIGXCPU' ? 'killed: CPU time limit exceeded (SIGXCPU)' : `killed by ${name}`
+    } else if (status === 125 && this.#sandboxPid === undefined) reason = 'could not enter its cgroup (is /sys/fs/cgroup writable?)'
+    else reason = `exited with code ${status ?? 'unknown'}`
+    return { code: status, signal, reason, outOfMemory: oom }
+  }
+}
+
+function prlimitArgs(host: SandboxHost, limits: KernelLimits, cgroup: KernelCgroup | undefined): string[] {
+  if (!host.prlimit) return []
+  const caps = host.capabilities
+  const args: string[] = []
+  if (limits.memoryBytes !== undefined && caps.memory === 'prlimit') args.push(`--as=${limits.memoryBytes}`)
+  // Per-process CPU time is a backstop even with the cgroup watchdog: it acts without polling.
+  if (limits.cpuSeconds !== undefined) args.push(`--cpu=${Math.ceil(limits.cpuSeconds)}:${Math.ceil(limits.cpuSeconds) + 5}`)
+  if (limits.processes !== undefined && caps.processes === 'prlimit' && !cgroup) args.push(`--nproc=${limits.processes}`)
+  if (limits.fileSizeBytes !== undefined) args.push(`--fsize=${limits.fileSizeBytes}`)
+  return args
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${+(bytes / 1024 ** 3).toFixed(1)} GiB`
+  return `${Math.round(bytes / 1024 ** 2)} MiB`
+}

@@ -1,0 +1,32 @@
+/** Starting the `quire-compute` daemon as a child process in tests (always the compiled dist/cli.js). */
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startProcess, type PeerProcess, type StartProcessOptions } from '@quire/node/testing'
+
+// This file is src/testing/compute-process.ts under vitest and dist/testing/compute-process.js at run time:
+// both two levels below the package root.
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** Path of the compiled `quire-compute` CLI. */
+export function computeCliPath(): string {
+  return join(packageRoot, 'dist', 'cli.js')
+}
+
+/** What a compute peer process reports when ready. */
+export interface ComputeProcessInfo {
+  readonly peerId: string
+  readonly addresses: string[]
+  readonly pid: number
+  /** Kernelspec names found. */
+  readonly kernels: string[]
+}
+
+/**
+ * Starts `quire-compute` with `args` on loopback (adding `--allow-loopback` and a loopback TCP listener on a
+ * free port unless `args` has `--listen`). Stop it with `proc.stop()` (SIGTERM).
+ */
+export async function startComputeProcess(args: string[], options: Omit<StartProcessOptions, 'args'> = {}): Promise<{ proc: PeerProcess; info: ComputeProcessInfo }> {
+  const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']
+  const proc = await startProcess(computeCliPath(), { name: 'compute', readyTimeout: 60_000, ...options, args: [...listen, '--allow-loopback', ...args] })
+  return { proc, info: proc.info as unknown as ComputeProcessInfo }
+}

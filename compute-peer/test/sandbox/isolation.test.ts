@@ -1,0 +1,180 @@
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createKernelLauncher, KernelError, probeSandboxHost, type SandboxHost } from '@quire/compute-peer'
+import { executeCollect, startTestKernel, type TestKernel } from '@quire/compute-peer/testing'
+
+/** A TCP server on loopback that counts the connections it accepts. */
+async function loopbackServer(): Promise<{ server: Server; port: number; accepted: () => number }> {
+  let count = 0
+  const server = createServer((socket) => {
+    count++
+    socket.end()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  if (!address || typeof address === 'string') throw new Error('no port')
+  return { server, port: address.port, accepted: () => count }
+}
+
+const connectCode = (port: number) =>
+  [
+    'import socket',
+    'try:',
+    `    socket.create_connection(("127.0.0.1", ${port}), timeout=3).close()`,
+    '    print("connected")',
+    'except OSError as error:',
+    '    print("failed:", type(error).__name__)',
+  ].join('\n')
+
+describe('sandbox isolation', () => {
+  let host: SandboxHost
+  let tk: TestKernel
+  let server: Awaited<ReturnType<typeof loopbackServer>>
+
+  beforeAll(async () => {
+    host = await probeSandboxHost()
+    server = await loopbackServer()
+    tk = await startTestKernel({ host })
+  })
+  afterAll(async () => {
+    await tk?.dispose()
+    server?.server.close()
+  })
+
+  it('without network, connecting to a server on the host loopback fails', async () => {
+    const result = await executeCollect(tk.kernel, connectCode(server.port))
+    expect(result.stdout).toMatch(/^failed: /)
+    expect(server.accepted()).toBe(0)
+  })
+
+  it('with network allowed, the same connection succeeds', async () => {
+    const networked = await startTestKernel({ host, network: true })
+    try {
+      const result = await executeCollect(networked.kernel, connectCode(server.port))
+      expect(result.stdout).toBe('connected\n')
+      expect(server.accepted()).toBe(1)
+    } finally {
+      await networked.dispose()
+    }
+  })
+
+  it('a file written in the workdir is visible outside; /usr is read-only', async () => {
+    const result = await executeCollect(
+      tk.kernel,
+      [
+        'open("from-kernel.txt", "w").write("written in the sandbox")',
+        'try:',
+        '    open("/usr/quire-escape.txt", "w")',
+        '    print("wrote /usr")',
+        'except OSError as error:',
+        '    print("usr:", error.strerror)',
+      ].join('\n'),
+    )
+    expect(result.stdout).toBe('usr: Read-only file system\n')
+    expect(await readFile(join(tk.workdir, 'from-kernel.txt'), 'utf8')).toBe('written in the sandbox')
+  })
+
+  it('the host home, other projects and /etc/shadow are out of sight; the kernel runs as uid 1000', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'quire-outside-'))
+    await writeFile(join(outside, 'secret.txt'), 'host secret')
+    try {
+      const result = await executeCollect(
+        tk.kernel,
+        [
+          'import os',
+          `print(os.path.exists(${JSON.stringify(join(outside, 'secret.txt'))}))`,
+          'print(os.path.exists("/root"), os.path.exists("/home"), os.path.exists("/opt"))',
+          'try:',
+          '    print(repr(open("/etc/shadow").read()))',
+          'except OSError as error:',
+          '    print("shadow:", error.strerror)',
+          'print(os.getuid())',
+        ].join('\n'),
+      )
+      expect(result.stdout.split('\n').slice(0, 4)).toEqual(['False', 'False False False', expect.stringMatching(/^(''|shadow: .*)$/), '1000'])
+    } finally {
+      await rm(outside, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('extra read-only directories', () => {
+  it('a directory given in readOnlyDirs is readable but not writable', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'quire-readonly-'))
+    await mkdir(join(root, 'tools'))
+    await mkdir(join(root, 'project'))
+    await writeFile(join(root, 'tools', 'data.txt'), 'shared data')
+    const launcher = await createKernelLauncher({ stateDir: join(root, 'state'), readOnlyDirs: [join(root, 'tools')] })
+    try {
+      const kernel = await launcher.start('python3', { workdir: join(root, 'project') })
+      const tools = JSON.stringify(join(root, 'tools'))
+      const result = await executeCollect(
+        kernel,
+        [
+          `print(open(${tools} + "/data.txt").read())`,
+          'try:',
+          `    open(${tools} + "/new.txt", "w")`,
+          'except OSError as error:',
+          '    print(error.strerror)',
+        ].join('\n'),
+      )
+      expect(result.stdout).toBe('shared data\nRead-only file system\n')
+    } finally {
+      await launcher.stopAll()
+      await rm(root, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('launcher refusals', () => {
+  let root: string
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'quire-launcher-'))
+    await mkdir(join(root, 'project'))
+  })
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true })
+  })
+
+  it('without bubblewrap it refuses with SANDBOX_UNAVAILABLE and says how to install it', async () => {
+    const real = await probeSandboxHost()
+    const { bwrap: _bwrap, ...rest } = real
+    const host: SandboxHost = {
+      ...rest,
+      bwrapProblem: 'bubblewrap is not installed (apt-get install bubblewrap)',
+      capabilities: { ...real.capabilities, bubblewrap: false },
+    }
+    const launcher = await createKernelLauncher({ stateDir: join(root, 'state'), host })
+    const error = await launcher.start('python3', { workdir: join(root, 'project') }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(KernelError)
+    expect((error as KernelError).code).toBe('SANDBOX_UNAVAILABLE')
+    expect((error as KernelError).message).toContain('apt-get install bubblewrap')
+    await launcher.stopAll()
+  })
+
+  it('an unknown kernelspec gives KERNEL_SPEC_NOT_FOUND listing what is installed', async () => {
+    const launcher = await createKernelLauncher({ stateDir: join(root, 'state') })
+    const error = await launcher.start('no-such-kernel', { workdir: join(root, 'project') }).catch((e: unknown) => e)
+    expect((error as KernelError).code).toBe('KERNEL_SPEC_NOT_FOUND')
+    expect((error as KernelError).message).toContain('python3')
+    await launcher.stopAll()
+  })
+
+  it('a kernel that exits at once gives KERNEL_START_FAILED with its exit and output', async () => {
+    const dataDir = join(root, 'jupyter')
+    await mkdir(join(dataDir, 'kernels', 'broken'), { recursive: true })
+    await writeFile(
+      join(dataDir, 'kernels', 'broken', 'kernel.json'),
+      JSON.stringify({ argv: ['/bin/sh', '-c', 'echo cannot start >&2; exit 3', '{connection_file}'], display_name: 'Broken', language: 'none' }),
+    )
+    const launcher = await createKernelLauncher({ stateDir: join(root, 'state'), dataDirs: [dataDir] })
+    const error = await launcher.start('broken', { workdir: join(root, 'project') }).catch((e: unknown) => e)
+    expect((error as KernelError).code).toBe('KERNEL_START_FAILED')
+    expect((error as KernelError).message).toContain('exited with code 3')
+    expect((error as KernelError).message).toContain('cannot start')
+    await launcher.stopAll()
+  })
+})
