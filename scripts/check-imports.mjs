@@ -13,7 +13,7 @@ export const ALLOWED = {
   relay: ['node', 'crdt'],
   'compute-peer': ['node', 'crdt'],
   web: ['node', 'crdt'],
-  bootstrap: [],
+  bootstrap: ['node', 'crdt'],
 }
 
 /** Module specifiers that mean networking; crdt must stay transport-free. */
