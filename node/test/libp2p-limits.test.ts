@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryLevel } from 'memory-level'
 import type { Connection, Stream } from '@libp2p/interface'
 import {
-  BLOB_PROTOCOL, BlobService, BlobStore, createQuireNode, createQuireRepo, DEFAULT_MAX_SYNC_STREAMS, SYNC_PROTOCOL,
+  BLOB_PROTOCOL, BlobService, BlobStore, createQuireNode, createQuireRepo, enableImmediateSync, DEFAULT_MAX_SYNC_STREAMS, SYNC_PROTOCOL,
   type QuireNode, type QuireRepo,
 } from '@quire/node'
 import { dialNode, startLoopbackNode, waitForDoc, waitUntil } from '@quire/node/testing'
@@ -64,8 +64,10 @@ describe('connection and stream limits', () => {
     repos.push(qs)
     const member = await startLoopbackNode()
     nodes.push(member)
-    const qm = await createQuireRepo({ libp2p: member })
+    // Unpaced immediate sync (Y25 would batch the burst below into a few messages).
+    const qm = await createQuireRepo({ libp2p: member, immediateSync: false })
     repos.push(qm)
+    const stopImmediate = enableImmediateSync(qm.repo, { paceFactor: 0 })
     await dialNode(member, server)
     await waitUntil(() => qm.adapter.peers.length === 1 && qs.adapter.peers.length === 1, 10_000, 'the sync stream')
     const doc = qm.repo.create({ n: 1 })
@@ -115,8 +117,10 @@ describe('reading one peer at its own pace', () => {
     repos.push(qs)
     const member = await startLoopbackNode()
     nodes.push(member)
-    const qm = await createQuireRepo({ libp2p: member })
+    // Unpaced immediate sync (Y25 would batch the burst below into a few messages).
+    const qm = await createQuireRepo({ libp2p: member, immediateSync: false })
     repos.push(qm)
+    const stopImmediate = enableImmediateSync(qm.repo, { paceFactor: 0 })
     await dialNode(member, server)
     await waitUntil(() => qm.adapter.peers.length === 1 && qs.adapter.peers.length === 1, 10_000, 'the sync stream')
     const doc = qm.repo.create<{ n: number[] }>({ n: [] })
@@ -139,5 +143,6 @@ describe('reading one peer at its own pace', () => {
     console.log(`[Y23] ${COUNT} buffered frames; handled when the event loop next turned: ${atNextTurn}`)
     expect(atNextTurn).toBeLessThan(COUNT)
     expect(onServer.doc().n).toEqual(Array.from({ length: COUNT }, (_, i) => i))
+    stopImmediate()
   })
 })

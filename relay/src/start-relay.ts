@@ -2,20 +2,21 @@ import { next as A } from '@automerge/automerge'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ClassicLevel } from 'classic-level'
-import type { DocumentId, Message, Repo } from '@automerge/automerge-repo'
+import type { DocumentId, Message, NetworkAdapterInterface, Repo } from '@automerge/automerge-repo'
 import { LevelStorageAdapter } from '@quire/crdt'
-import { announceProject, createQuireNode, createQuireRepo, loadOrCreateIdentity } from '@quire/node'
-import { peerIdFromString } from '@libp2p/peer-id'
+import { accessWriteFilter, announceProject, createQuireNode, createQuireRepo, loadOrCreateIdentity, ProjectIndex, serveHostingRequests, type AccessWriteFilter } from '@quire/node'
+import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { RelayConfig } from './config/relay-config.js'
 import { RelayError } from './errors.js'
 import { DurableAckAdapter } from './hosting/durable-ack-adapter.js'
 import { DocUnloader } from './hosting/doc-unloader.js'
 import { FloodGuard } from './hosting/flood-guard.js'
+import { GrantHosting } from './hosting/grant-hosting.js'
 import { Federation, federationPeerIds } from './hosting/federation.js'
 import { HostingIndex } from './hosting/hosting-index.js'
 import { HostingPolicy } from './hosting/hosting-policy.js'
 import { watchProjects } from './hosting/project-links.js'
-import { attachHttp, httpRoutes } from './http/http-routes.js'
+import { attachHttp, browserAddresses, httpRoutes } from './http/http-routes.js'
 import type { RelayStats } from './relay-stats.js'
 
 /** Options of {@link startRelay} that are not configuration. */
@@ -65,8 +66,18 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
   }
   try {
     const index = await HostingIndex.open(db)
+    const self = peerIdFromPrivateKey(privateKey).toString()
+    // Membership of the projects hosted by grants (RL16); it also drives the write filter (A28).
+    const projectIndex = new ProjectIndex({ onProblem: (p) => log(`[quire-relay] ${p.code} in project ${p.project}: ${p.message}`) })
+    cleanup.push(() => projectIndex.stop())
+    const announcements: Array<{ stop(): void }> = []
+    let announce: (project: DocumentId) => void = () => {}
+    const grants = config.hosting.mode === 'grants'
+      ? await GrantHosting.open({ db, index: projectIndex, self, log, onHosted: (p) => announce(p) })
+      : undefined
     const policy = new HostingPolicy({
       config: config.hosting, index, federation: federationIds,
+      ...(grants !== undefined && { grants }),
       log: (r) => log(`[quire-relay] ${r.code}: refused document ${r.documentId} to peer ${r.peer}: ${r.message}`),
     })
     const node = await createQuireNode({
@@ -99,6 +110,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       if ('documentId' in m && m.documentId !== undefined) unloader?.touch(m.documentId)
     }
     let network!: DurableAckAdapter
+    let writeFilter: AccessWriteFilter | undefined
     let guard: FloodGuard | undefined
     const q = await createQuireRepo({
       libp2p: node,
@@ -107,7 +119,13 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       shareConfig: { announce: policy.announce, access: policy.access },
       maxFrameBytes: config.limits.maxFrameBytes,
       log: (e) => log(`[quire-relay] ${e.code} from ${e.peer}: ${e.message}`),
-      wrapNetwork: (inner, repoOf) => (network = new DurableAckAdapter({
+      // The write filter only under grants hosting: it enforces the projects the relay tracks, and the other
+      // modes track none.
+      wrapNetwork: [...(grants === undefined ? [] : [accessWriteFilter({
+        index: projectIndex,
+        onCreate: (f) => { writeFilter = f },
+        log: (d) => log(`[quire-relay] ${d.code}: dropped ${d.changes} changes to document ${d.documentId} from peer ${d.peer}, who may not write project ${d.project}`),
+      })]), (inner: NetworkAdapterInterface, repoOf: () => Repo) => (network = new DurableAckAdapter({
         inner,
         persist: async (documentId) => {
           // Nothing to write for a document that is not loaded or not ready (still being requested).
@@ -124,18 +142,19 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
           return policy.admit(m)
         },
         log,
-      })),
+      }))],
     })
     guard = new FloodGuard({ flow: q.adapter, diskLagMs: () => network.writeLagMs() })
     cleanup.push(() => q.stop())
     const repo = q.repo
+    await projectIndex.attach(repo)
     const projects = watchProjects({ repo, policy, log })
     unloader = new DocUnloader({
       repo, maxLoaded: config.limits.maxLoadedDocuments, idleMs: config.limits.idleUnloadMs,
       isBackgroundPeer: (p) => policy.isFederated(p),
       // Project documents stay loaded (their links are followed), and so does a document whose
       // acknowledgements are waiting for the disk.
-      isPinned: (id) => projects.isPinned(id) || network.holding(id as DocumentId),
+      isPinned: (id) => projects.isPinned(id) || grants?.isPinned(id) === true || network.holding(id as DocumentId),
     })
     const federation = new Federation({
       node, repo, peers: config.peers, log,
@@ -144,13 +163,23 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
     repo.networkSubsystem.on('peer', ({ peerId }) => federation.syncPeerConnected(peerId))
     federation.start()
     // Members find the relays that host their project through DHT provider records.
-    const announcements = policy.projects.map((id) => announceProject(node, id))
+    const announced = new Set<string>()
+    announce = (id) => {
+      if (announced.has(id)) return
+      announced.add(id)
+      announcements.push(announceProject(node, id))
+    }
+    for (const id of policy.projects) announce(id)
+    const hostService = grants === undefined ? undefined : await serveHostingRequests({ libp2p: node, handle: (request, from) => grants.register(request, from) })
+    await grants?.start(repo)
 
     let componentsStopped = false
     const stopComponents = (): void => {
       if (componentsStopped) return
       componentsStopped = true
       projects.stop()
+      grants?.stop()
+      void hostService?.stop().catch(() => {})
       for (const a of announcements) a.stop()
       federation.stop()
       unloader?.stop()
@@ -171,11 +200,15 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       sync: q.adapter.stats,
       acks: network.stats,
       peerPauses: guard?.pauses ?? 0,
-      refusals: { ...policy.refusals },
+      refusals: { ...policy.refusals, ...writeFilter?.stats.refusals },
       residentMemoryBytes: process.memoryUsage().rss,
     })
     const expectWebSocket = config.listen.some((a) => /\/ws(\/|$)/.test(a))
-    const httpUrls = attachHttp(node, httpRoutes({ stats, ...(config.staticRoot !== undefined && { staticRoot: config.staticRoot }) }), expectWebSocket)
+    const quireJson = (): Record<string, unknown> => ({
+      ...config.webConfig,
+      relay: { peerId: self, addrs: browserAddresses(node.getMultiaddrs().map((a) => a.toString()), self) },
+    })
+    const httpUrls = attachHttp(node, httpRoutes({ stats, quireJson, ...(config.staticRoot !== undefined && { staticRoot: config.staticRoot }) }), expectWebSocket)
 
     let stopping: Promise<void> | undefined
     const stop = (): Promise<void> => {

@@ -23,7 +23,7 @@ describe('relay configuration', () => {
       expect(config!.limits.maxReservations).toBe(DEFAULT_LIMITS.maxReservations) // default
       expect(config!.dataDir).toBe(join(dir, 'data')) // relative to the file
       expect(config!.listen).toEqual(['/ip4/127.0.0.1/tcp/1'])
-      expect(config!.hosting).toEqual({ mode: 'allowlist', documents: ['a', 'b'], projects: [] })
+      expect(config!.hosting).toEqual({ mode: 'grants', documents: ['a', 'b'], projects: [] })
       expect(config!.peers).toEqual([]) // an empty variable counts as unset
       const viaEnvFile = resolveRelayConfig([], { QUIRE_RELAY_CONFIG: file }, '/')
       expect(viaEnvFile.config!.limits.maxConnections).toBe(10)

@@ -36,3 +36,13 @@ export function canHost(membership: Membership, peerId: string): boolean {
 export function canAdmin(membership: Membership, peerId: string): boolean {
   return has(membership, peerId, 'admin')
 }
+
+/**
+ * May a cell or build queued by this peer run on the project's compute peer (A32)? Writers and admins
+ * (and the owner) only: a compute or relay grant lets a peer write results or carry changes, not ask for
+ * code to run, and a reader's queue entries never reach the compute peer in the first place (A28).
+ */
+export function canRequestExecution(membership: Membership, peerId: string): boolean {
+  const member = membership.members.get(peerId)
+  return member !== undefined && member.roles.some((role) => role === 'admin' || role === 'writer')
+}

@@ -31,6 +31,10 @@ export type AccessErrorCode =
   | 'PROJECT_UNKNOWN'
   /** A key or peer id that is not Ed25519 (Quire identities are Ed25519). */
   | 'KEY_UNSUPPORTED'
+  /** A relay asked to host a project whose grants do not give it the `relay` role (A33). */
+  | 'HOST_NOT_GRANTED'
+  /** A hosting request that is malformed, too large, or whose documents are not a project and its grants. */
+  | 'HOST_REQUEST_INVALID'
   /** An argument that does not fit (unknown role, bad time, bad peer id). */
   | 'INVALID_ARGUMENT'
 

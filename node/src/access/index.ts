@@ -31,7 +31,7 @@ export {
   type VerifyInviteOptions,
 } from './invites.js'
 export { computeMembership, type Membership, type MembershipOptions, type Member, type RejectedEntry, type RejectionReason } from './membership.js'
-export { canRead, canWrite, canCompute, canHost, canAdmin } from './capabilities.js'
+export { canRead, canWrite, canCompute, canHost, canAdmin, canRequestExecution } from './capabilities.js'
 export { revokeMember } from './remove-member.js'
 export { acceptRedemption, type RedemptionTokens, type AcceptRedemptionOptions, type AcceptedRedemption } from './redeem.js'
 export { readProjectLinks, type ProjectLinks } from './project-links.js'
@@ -46,3 +46,19 @@ export {
 } from './share-config.js'
 export { createProjectWithGrants, type CreateProjectWithGrantsInit, type CreatedProject } from './project-setup.js'
 export { REDEEM_PROTOCOL, serveRedemptions, requestRedemption, type RedemptionServiceInit } from './redeem-protocol.js'
+export {
+  AccessWriteFilter,
+  accessWriteFilter,
+  type AccessWriteFilterInit,
+  type WriteFilterStats,
+  type DroppedChanges,
+} from './write-filter.js'
+export {
+  HOST_PROTOCOL,
+  MAX_HOST_REQUEST_BYTES,
+  serveHostingRequests,
+  requestHosting,
+  hostingRequestFor,
+  type HostingRequest,
+  type HostingServiceInit,
+} from './host-protocol.js'

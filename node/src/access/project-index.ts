@@ -12,7 +12,7 @@
 import { next as A } from '@automerge/automerge'
 import { interpretAsDocumentId, isValidAutomergeUrl, type AnyDocumentId, type DocHandle, type DocumentId, type Repo } from '@automerge/automerge-repo'
 import { readGrantsHistory } from '@quire/crdt'
-import { canRead } from './capabilities.js'
+import { canHost, canRead, canWrite } from './capabilities.js'
 import { AccessError } from './errors.js'
 import { isEd25519PeerId } from './keys.js'
 import { computeMembership, type Membership } from './membership.js'
@@ -102,6 +102,11 @@ export class ProjectIndex {
     return this.#projects.get(toId(project))?.grantsId
   }
 
+  /** Whether this peer holds the project's grants document (loaded and ready), so membership reflects it. */
+  holdsGrants(project: AnyDocumentId): boolean {
+    return this.#projects.get(toId(project))?.grants?.isReady() ?? false
+  }
+
   /** The project's owner as this peer knows it (pinned, or read from the project document), once known. */
   ownerOf(project: AnyDocumentId): string | undefined {
     return this.#projects.get(toId(project))?.owner
@@ -133,6 +138,20 @@ export class ProjectIndex {
     if (t === undefined) return false
     const membership = await this.membership(project, now)?.catch(() => undefined)
     if (membership !== undefined && canRead(membership, peer)) return true
+    return !(t.grants?.isReady() ?? false) && t.provisional.has(peer)
+  }
+
+  /**
+   * May `peer`'s changes to the project's documents be applied at `now` (A30)? Writers (admin, writer,
+   * compute) author them and relays (relay role) forward writers' changes; before this peer holds the
+   * grants document, the peers it may read from (owner, provisional readers) count too, or a new member
+   * could never receive the project document and grants that tell it who the writers are.
+   */
+  async canWrite(project: DocumentId, peer: string, now: number): Promise<boolean> {
+    const t = this.#projects.get(project)
+    if (t === undefined) return false
+    const membership = await this.membership(project, now)?.catch(() => undefined)
+    if (membership !== undefined && (canWrite(membership, peer) || canHost(membership, peer))) return true
     return !(t.grants?.isReady() ?? false) && t.provisional.has(peer)
   }
 

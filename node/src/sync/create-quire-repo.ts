@@ -4,6 +4,9 @@ import { Libp2pSyncAdapter, type SyncLibp2p } from './libp2p-sync-adapter.js'
 import type { SyncLogEntry } from './sync-stats.js'
 import { StoppableStorage } from './stoppable-storage.js'
 
+/** Puts an adapter around `inner` (see `QuireRepoInit.wrapNetwork`). */
+export type NetworkWrapper = (inner: NetworkAdapterInterface, repo: () => Repo) => NetworkAdapterInterface
+
 /** Options of {@link createQuireRepo}. */
 export interface QuireRepoInit {
   /** A started libp2p node; its peer id becomes the repo's peer id. */
@@ -25,12 +28,15 @@ export interface QuireRepoInit {
   /** Send changes at once instead of after automerge-repo's 100 ms throttle. Default true. */
   immediateSync?: boolean
   /**
-   * Puts a network adapter between the repo and the libp2p sync adapter, e.g. the relay's durable
-   * acknowledgements (hold outgoing sync messages until the disk has them) or a policy check of incoming
-   * messages. `repo()` returns the Repo once it exists (call it from the wrapper's methods, not at once).
-   * Immediate sending goes through the wrapper too, since it sends through the repo's network subsystem.
+   * Puts network adapters between the repo and the libp2p sync adapter, e.g. the access write filter
+   * (strips changes from peers without a write grant) and the relay's durable acknowledgements (hold
+   * outgoing sync messages until the disk has them). A list is applied in order: the first wraps the libp2p
+   * adapter, the next wraps that, and the last is what the repo talks to, so the repo sees incoming messages
+   * after every wrapper has checked them. `repo()` returns the Repo once it exists (call it from the
+   * wrapper's methods, not at once). Immediate sending goes through the wrappers too, since it sends
+   * through the repo's network subsystem.
    */
-  wrapNetwork?: (adapter: Libp2pSyncAdapter, repo: () => Repo) => NetworkAdapterInterface
+  wrapNetwork?: NetworkWrapper | readonly NetworkWrapper[]
   log?: (entry: SyncLogEntry) => void
 }
 
@@ -56,10 +62,13 @@ export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
   })
   await adapter.start()
   let repo: Repo | undefined
-  const network = init.wrapNetwork?.(adapter, () => {
+  const repoOf = (): Repo => {
     if (repo === undefined) throw new Error('wrapNetwork: the repo is not created yet; call repo() later, not while wrapping')
     return repo
-  }) ?? adapter
+  }
+  const wrappers = init.wrapNetwork === undefined ? [] : typeof init.wrapNetwork === 'function' ? [init.wrapNetwork] : init.wrapNetwork
+  let network: NetworkAdapterInterface = adapter
+  for (const wrap of wrappers) network = wrap(network, repoOf)
   const config: RepoConfig = {
     peerId: init.libp2p.peerId.toString() as PeerId,
     network: [network],

@@ -17,7 +17,7 @@ export function helpText(): string {
     '      JSON config file; relative paths in it are relative to the file.',
   ]
   for (const o of OPTIONS) {
-    const value = o.kind === 'bool' ? '' : ' ' + (o.placeholder ?? (o.kind === 'int' ? '<n>' : o.kind === 'hosting' ? '<allowlist|open>' : '<dir>'))
+    const value = o.kind === 'bool' ? '' : ' ' + (o.placeholder ?? (o.kind === 'int' ? '<n>' : o.kind === 'hosting' ? '<grants|allowlist|open>' : '<dir>'))
     lines.push(`  ${flagName(o.key)}${value}  [${envName(o.key)}] [${o.key}]`)
     lines.push(`      ${o.help} Default: ${o.shownDefault ?? 'none'}.`)
   }

@@ -6,12 +6,17 @@
 /** Which documents the relay hosts. */
 export type HostingPolicyConfig =
   | {
-    mode: 'allowlist'
-    /** Document ids (or `automerge:` URLs) the relay hosts for anyone who asks. */
+    /**
+     * `grants` (the default): projects whose grants give this relay the `relay` role, to their members
+     * (an admin asks over `/quire/host/1.0.0`), plus the lists below as the operator's override.
+     * `allowlist`: the lists below only.
+     */
+    mode: 'grants' | 'allowlist'
+    /** Document ids (or `automerge:` URLs) the relay hosts for anyone who asks (operator override). */
     documents: string[]
     /**
      * Project document ids (or URLs): the project document and every document it links (files, grants, chat)
-     * are hosted.
+     * are hosted for anyone who asks (operator override).
      */
     projects: string[]
   }
@@ -64,6 +69,11 @@ export interface RelayConfig {
   staticRoot?: string
   /** Development and tests only: allow dialing loopback addresses. */
   allowLoopback: boolean
+  /**
+   * A JSON object merged into `GET /quire.json` next to `relay` (e.g. `autoGrant` for the web app of a local
+   * network), read from the `--web-config` file at start.
+   */
+  webConfig?: Record<string, unknown>
 }
 
 /** Defaults, each for a reason. */

@@ -38,7 +38,7 @@ function check(o: OptionSpec, raw: unknown, source: Source): Value {
       return o.kind === 'path' ? resolve(source.base, raw) : raw
     }
     case 'hosting':
-      if (raw !== 'allowlist' && raw !== 'open') fail(source, o, `expected 'allowlist' or 'open', got ${JSON.stringify(raw)}`)
+      if (raw !== 'grants' && raw !== 'allowlist' && raw !== 'open') fail(source, o, `expected 'grants', 'allowlist' or 'open', got ${JSON.stringify(raw)}`)
       return raw
     case 'list': {
       const items = typeof raw === 'string' ? raw.split(',') : Array.isArray(raw) ? raw : fail(source, o, 'expected a list of strings')
@@ -160,18 +160,20 @@ export function resolveRelayConfig(argv: readonly string[], env: NodeJS.ProcessE
 }
 
 function buildConfig(get: <T extends Value>(key: string) => T | undefined, origin: (key: string) => string, cwd: string): RelayConfig {
-  const mode = get<'allowlist' | 'open'>('hosting') ?? 'allowlist'
+  const mode = get<'grants' | 'allowlist' | 'open'>('hosting') ?? 'grants'
   const allow = get<string[]>('allow') ?? []
   const allowProject = get<string[]>('allowProject') ?? []
   if (mode === 'open') {
     for (const key of ['allow', 'allowProject'] as const) {
       if ((get<string[]>(key) ?? []).length > 0) {
-        throw new RelayError('RELAY_CONFIG_CONFLICT', `${origin(key)} lists documents, but hosting is 'open' (${origin('hosting')}): remove the list, or use hosting 'allowlist'`)
+        throw new RelayError('RELAY_CONFIG_CONFLICT', `${origin(key)} lists documents, but hosting is 'open' (${origin('hosting')}): remove the list, or use hosting 'grants' or 'allowlist'`)
       }
     }
   }
   const limit = (key: keyof typeof DEFAULT_LIMITS): number => get<number>(key) ?? DEFAULT_LIMITS[key]
   const staticRoot = get<string>('staticRoot')
+  const webConfigPath = get<string>('webConfig')
+  const webConfig = webConfigPath === undefined ? undefined : readWebConfig(webConfigPath, origin('webConfig'))
   return {
     dataDir: get<string>('dataDir') ?? resolve(cwd, 'quire-relay-data'),
     listen: get<string[]>('listen') ?? [...DEFAULT_LISTEN],
@@ -192,6 +194,22 @@ function buildConfig(get: <T extends Value>(key: string) => T | undefined, origi
       maxFrameBytes: limit('maxFrameBytes'),
     },
     ...(staticRoot !== undefined && { staticRoot }),
+    ...(webConfig !== undefined && { webConfig }),
     allowLoopback: get<boolean>('allowLoopback') ?? false,
   }
+}
+
+/** Reads the `--web-config` file: a JSON object, served in `/quire.json` (its `relay` field is the relay's own). */
+function readWebConfig(path: string, origin: string): Record<string, unknown> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw new RelayError('RELAY_CONFIG_INVALID', `${origin}: cannot read ${path} as JSON (${(err as Error).message})`)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new RelayError('RELAY_CONFIG_INVALID', `${origin}: ${path} must hold a JSON object, e.g. {"autoGrant": []}`)
+  }
+  if ('relay' in parsed) throw new RelayError('RELAY_CONFIG_INVALID', `${origin}: ${path} must not set "relay": /quire.json fills it with this relay's own peer id and addresses`)
+  return parsed as Record<string, unknown>
 }

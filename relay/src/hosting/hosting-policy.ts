@@ -3,10 +3,11 @@ import { interpretAsDocumentId, isValidAutomergeUrl, isValidDocumentId, type Doc
 import { RelayError, type RefusalCode } from '../errors.js'
 import type { HostingPolicyConfig } from '../config/relay-config.js'
 import type { HostingIndex } from './hosting-index.js'
+import type { GrantHosting, GrantRefusalCode } from './grant-hosting.js'
 
 /** A refusal, as logged and counted. */
 export interface Refusal {
-  code: RefusalCode
+  code: RefusalCode | GrantRefusalCode
   peer: string
   documentId: string
   message: string
@@ -21,9 +22,10 @@ export function toDocumentId(entry: string, where: string): DocumentId {
 
 /**
  * Decides which documents the relay hosts and for whom, as automerge-repo's `shareConfig`:
- * - `access` (may this peer sync this document with us?): allowlisted documents, or, under open hosting, any
- *   hosted document and new ones within the peer's document quota. A refused peer gets `doc-unavailable`
- *   from the repo and no document bytes.
+ * - `access` (may this peer sync this document with us?): allowlisted documents (the operator's override);
+ *   under grants hosting, documents of projects that grant this relay the relay role, to their members
+ *   (`GrantHosting`); under open hosting, any hosted document and new ones within the peer's document
+ *   quota. A refused peer gets `doc-unavailable` from the repo and no document bytes.
  * - `announce` (do we offer this document unasked?): only to federated relays, and only hosted documents,
  *   so an ordinary peer learns of no document it did not ask for by id.
  * - {@link admit} (network level): under open hosting, refuses changes from a peer past its byte quota.
@@ -41,13 +43,20 @@ export class HostingPolicy {
   /** Per code and peer: when a refusal was last logged, and how many came since. */
   readonly #logged = new Map<string, { at: number; since: number }>()
 
-  constructor(init: { config: HostingPolicyConfig; index: HostingIndex; federation: Iterable<string>; log: (r: Refusal) => void; logIntervalMs?: number }) {
+  readonly #grants: GrantHosting | undefined
+
+  constructor(init: {
+    config: HostingPolicyConfig; index: HostingIndex; federation: Iterable<string>; log: (r: Refusal) => void; logIntervalMs?: number
+    /** Grants hosting: required when `config.mode` is `grants`. */
+    grants?: GrantHosting
+  }) {
     this.#logIntervalMs = init.logIntervalMs ?? 10_000
     this.#config = init.config
     this.#index = init.index
     this.#federation = new Set(init.federation)
     this.#log = init.log
-    if (init.config.mode === 'allowlist') {
+    this.#grants = init.config.mode === 'grants' ? init.grants : undefined
+    if (init.config.mode !== 'open') {
       init.config.documents.forEach((d, i) => this.#allowed.add(toDocumentId(d, `allowlist entry ${i + 1}`)))
       init.config.projects.forEach((p, i) => {
         const id = toDocumentId(p, `project allowlist entry ${i + 1}`)
@@ -84,13 +93,24 @@ export class HostingPolicy {
   }
 
   readonly access = async (peer: PeerId, documentId: DocumentId): Promise<boolean> => {
-    if (this.#config.mode === 'allowlist') {
-      if (!this.isAllowlisted(documentId)) {
-        this.#refuse('RELAY_NOT_HOSTED', peer, documentId, 'this relay does not host the document (not in its allowlist)')
+    if (this.#config.mode !== 'open') {
+      if (this.isAllowlisted(documentId)) {
+        await this.#index.add(documentId, peer)
+        return true
+      }
+      const verdict = await this.#grants?.check(peer, documentId)
+      if (verdict?.ok === true) {
+        await this.#index.add(documentId, peer)
+        return true
+      }
+      if (verdict !== undefined && verdict.code !== 'UNPLACED') {
+        this.#refuse(verdict.code, peer, documentId, verdict.message)
         return false
       }
-      await this.#index.add(documentId, peer)
-      return true
+      this.#refuse('RELAY_NOT_HOSTED', peer, documentId, this.#grants === undefined
+        ? 'this relay does not host the document (not in its allowlist)'
+        : 'this relay does not host the document (no project that granted it the relay role links it, and it is not in its allowlist)')
+      return false
     }
     if (this.#index.has(documentId)) return true
     if (this.#federation.has(peer)) {
@@ -111,7 +131,9 @@ export class HostingPolicy {
   readonly announce = async (peer: PeerId, documentId?: DocumentId): Promise<boolean> => {
     if (!this.#federation.has(peer)) return false
     if (documentId === undefined) return true
-    return this.#config.mode === 'allowlist' ? this.isAllowlisted(documentId) : this.#index.has(documentId)
+    if (this.#config.mode === 'open') return this.#index.has(documentId)
+    if (this.isAllowlisted(documentId)) return true
+    return (await this.#grants?.check(peer, documentId))?.ok === true
   }
 
   /** Network-level check of an incoming message; returns a refusal code or undefined. */
@@ -140,7 +162,7 @@ export class HostingPolicy {
    * Counts every refusal; logs at most one per code and peer every `logIntervalMs`, saying how many were
    * not logged since, so a peer asking for thousands of documents cannot fill the operator's disk with log.
    */
-  #refuse(code: RefusalCode, peer: string, documentId: string, message: string): void {
+  #refuse(code: RefusalCode | GrantRefusalCode, peer: string, documentId: string, message: string): void {
     this.refusals[code] = (this.refusals[code] ?? 0) + 1
     const key = `${code} ${peer}`
     const now = Date.now()

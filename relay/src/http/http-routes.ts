@@ -9,9 +9,11 @@ import { serveStatic } from './static-files.js'
 export interface HttpRoutesInit {
   stats: () => RelayStats
   staticRoot?: string
+  /** The body of `GET /quire.json` (RL33): the relay's peer id and browser-dialable addresses, plus the web config. */
+  quireJson?: () => Record<string, unknown>
 }
 
-/** `/healthz`, `/metrics`, and the web app's static files for everything else. */
+/** `/healthz`, `/metrics`, `/quire.json`, and the web app's static files for everything else. */
 export function httpRoutes(init: HttpRoutesInit): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
     void route(init, req, res).catch((err: unknown) => {
@@ -35,6 +37,13 @@ async function route(init: HttpRoutesInit, req: IncomingMessage, res: ServerResp
     })
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' })
     res.end(req.method === 'HEAD' ? undefined : body + '\n')
+    return
+  }
+  if (path === '/quire.json' && init.quireJson !== undefined) {
+    // Public facts (peer id, addresses, the operator's web config); a web app on another origin (a dev
+    // server) may read them too.
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'access-control-allow-origin': '*' })
+    res.end(req.method === 'HEAD' ? undefined : JSON.stringify(init.quireJson()) + '\n')
     return
   }
   if (path === '/metrics') {
@@ -80,4 +89,14 @@ export function attachHttp(node: QuireNode, handler: RequestListener, expectWebS
       'could not find the HTTP server of libp2p\'s WebSocket listener (has @libp2p/websockets changed?); /healthz and /metrics would not answer. Pin @libp2p/websockets 10.x, or report this.')
   }
   return [...new Set(urls)]
+}
+
+/**
+ * The addresses a browser on the same host can dial: the WebSocket ones (`/ws`, `/wss`, `/tls/ws`) among
+ * the node's addresses (its announce addresses when configured, else its listen addresses), each ending in
+ * `/p2p/<peer id>`.
+ */
+export function browserAddresses(addresses: readonly string[], peerId: string): string[] {
+  const out = addresses.filter((a) => /\/(ws|wss)(\/|$)/.test(a)).map((a) => (a.includes('/p2p/') ? a : `${a}/p2p/${peerId}`))
+  return [...new Set(out)]
 }

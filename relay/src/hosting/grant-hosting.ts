@@ -1,0 +1,225 @@
+/**
+ * Hosting by grants (RL16 to RL19): the relay hosts a project exactly while the project's grants document
+ * gives the relay's own peer id the `relay` role, through a chain of signed grants back to the owner. It
+ * learns of a project from `/quire/host/1.0.0`: an admin hands it the project document and the grants
+ * document, which it checks in memory; only if they grant it the role does it store them and start
+ * tracking the project (persisted, so a restart resumes). Otherwise it refuses and keeps nothing. From
+ * then on membership is computed from the grants document as the relay holds it, so a revocation of the
+ * relay's grant that reaches it stops it serving the project, and a new grant can be brought by asking
+ * again (the request's grants are merged with the relay's own before checking).
+ */
+import { next as A } from '@automerge/automerge'
+import type { DocumentId, Repo } from '@automerge/automerge-repo'
+import type { LevelDatabase } from '@quire/crdt'
+import { AccessError, canAdmin, canHost, computeMembership, isEd25519PeerId, readProjectLinks, type HostingRequest, type ProjectIndex } from '@quire/node'
+
+/** Why the grants policy refused a peer a document. */
+export type GrantRefusalCode =
+  /** The document belongs to a project whose grants do not (or no longer) give this relay the relay role. */
+  | 'RELAY_NOT_GRANTED'
+  /** The peer may not read the project the document belongs to. */
+  | 'RELAY_NOT_A_MEMBER'
+
+/** The verdict on one (peer, document) pair: allowed, refused with a code, or not a granted project's. */
+export type GrantVerdict = { ok: true } | { ok: false; code: GrantRefusalCode; message: string } | { ok: false; code: 'UNPLACED' }
+
+interface StoredProject {
+  owner: string
+  since: number
+}
+
+const JSON_VALUES = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
+const SYNC_WRITE: { sync: boolean } = { sync: true }
+
+/** Options of {@link GrantHosting.open}. */
+export interface GrantHostingInit {
+  /** The relay's database; the list of hosted projects lives in its sublevel `grant-projects`. */
+  readonly db: LevelDatabase
+  readonly index: ProjectIndex
+  /** The relay's peer id: the subject its `relay` grant must name. */
+  readonly self: string
+  readonly now?: () => number
+  /** Called when a project starts being hosted (at start for known ones, or on a granted request). */
+  readonly onHosted?: (project: DocumentId) => void
+  readonly log: (line: string) => void
+}
+
+/** See the module comment. */
+export class GrantHosting {
+  readonly #db: LevelDatabase
+  readonly #index: ProjectIndex
+  readonly #self: string
+  readonly #now: () => number
+  readonly #onHosted: ((project: DocumentId) => void) | undefined
+  readonly #log: (line: string) => void
+  readonly #projects = new Map<DocumentId, StoredProject>()
+  #repo: Repo | undefined
+  /** Project documents whose links are followed, with their change listeners. */
+  readonly #followed = new Map<DocumentId, { off(): void }>()
+  /** Linked documents already asked for. */
+  readonly #fetched = new Set<DocumentId>()
+  #stopped = false
+  /** One request at a time: two concurrent ones for the same project would import twice. */
+  #queue: Promise<unknown> = Promise.resolve()
+
+  private constructor(init: GrantHostingInit) {
+    this.#db = init.db.sublevel('grant-projects', JSON_VALUES)
+    this.#index = init.index
+    this.#self = init.self
+    this.#now = init.now ?? Date.now
+    this.#onHosted = init.onHosted
+    this.#log = init.log
+  }
+
+  /** Reads the list of projects hosted so far. */
+  static async open(init: GrantHostingInit): Promise<GrantHosting> {
+    const hosting = new GrantHosting(init)
+    for await (const [key, value] of hosting.#db.iterator(JSON_VALUES)) {
+      try {
+        const stored = JSON.parse(value as string) as StoredProject
+        if (isEd25519PeerId(stored.owner)) hosting.#projects.set(key as DocumentId, stored)
+      } catch {
+        // A damaged entry forgets that project; an admin can ask again.
+      }
+    }
+    return hosting
+  }
+
+  /** Projects this relay was granted (whether or not the grant still holds). */
+  get projects(): DocumentId[] {
+    return [...this.#projects.keys()]
+  }
+
+  /** Tracks every known project in the index, with the repo created. Call once. */
+  async start(repo: Repo): Promise<void> {
+    this.#repo = repo
+    for (const [project, stored] of this.#projects) {
+      await this.#index.track(project, { owner: stored.owner })
+      void this.#follow(project)
+      this.#onHosted?.(project)
+    }
+  }
+
+  /** Stops following project documents. */
+  stop(): void {
+    this.#stopped = true
+    for (const f of this.#followed.values()) f.off()
+    this.#followed.clear()
+  }
+
+  /** Project and grants documents of hosted projects stay loaded: the index watches them. */
+  isPinned(documentId: string): boolean {
+    if (this.#projects.has(documentId as DocumentId)) return true
+    for (const project of this.#projects.keys()) if (this.#index.grantsOf(project) === documentId) return true
+    return false
+  }
+
+  /** May `peer` sync `documentId` with this relay, as far as grants go? */
+  async check(peer: string, documentId: DocumentId): Promise<GrantVerdict> {
+    const projects = this.#index.projectsOf(documentId).filter((p) => this.#projects.has(p))
+    if (projects.length === 0) return { ok: false, code: 'UNPLACED' }
+    const now = this.#now()
+    for (const project of projects) {
+      // Just asked to host, with the grants still loading: not hosted yet (not "no longer granted").
+      if (!this.#index.holdsGrants(project)) return { ok: false, code: 'UNPLACED' }
+      const membership = await this.#index.membership(project, now)?.catch(() => undefined)
+      if (membership === undefined || !canHost(membership, this.#self)) {
+        return { ok: false, code: 'RELAY_NOT_GRANTED', message: `project ${project} does not grant this relay the relay role (any more); an admin must grant it and ask again` }
+      }
+      if (!(await this.#index.canRead(project, peer, now))) {
+        return { ok: false, code: 'RELAY_NOT_A_MEMBER', message: `the peer may not read project ${project}` }
+      }
+    }
+    return { ok: true }
+  }
+
+  /** Handles one `/quire/host/1.0.0` request from `from`; throws an `AccessError` to refuse. */
+  register(request: HostingRequest, from: string): Promise<void> {
+    const run = this.#queue.then(() => this.#register(request, from))
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  async #register(request: HostingRequest, from: string): Promise<void> {
+    const repo = this.#repo
+    if (repo === undefined) throw new AccessError('HOST_REQUEST_INVALID', 'The relay is still starting: ask again in a moment.')
+    const { project } = request
+    let projectDoc: A.Doc<unknown>
+    let grantsDoc: A.Doc<unknown>
+    try {
+      projectDoc = A.load(request.projectDoc)
+      grantsDoc = A.load(request.grantsDoc)
+    } catch (cause) {
+      throw new AccessError('HOST_REQUEST_INVALID', `The documents do not load as Automerge documents: ${(cause as Error).message}.`, { cause })
+    }
+    const links = readProjectLinks(projectDoc)
+    const pinnedGrants = this.#index.grantsOf(project)
+    const grantsId = pinnedGrants ?? links.grants
+    if (grantsId === null) throw new AccessError('HOST_REQUEST_INVALID', `Document ${project} is not a project document with a grants document.`)
+    if (links.grants !== null && links.grants !== grantsId) {
+      throw new AccessError('HOST_REQUEST_INVALID', `This relay knows ${grantsId} as the grants document of ${project}, not ${links.grants}.`)
+    }
+    const owner = this.#projects.get(project)?.owner ?? links.owner
+    if (!isEd25519PeerId(owner)) throw new AccessError('HOST_REQUEST_INVALID', 'The project document names no owner (an Ed25519 peer id).')
+    // The relay's own entries count too: an admin asking again brings a new grant, never a way around a
+    // revocation the relay already holds.
+    const known = pinnedGrants === undefined ? undefined : repo.handles[pinnedGrants]
+    const merged = known?.isReady() === true ? A.merge(A.clone(known.doc() as A.Doc<unknown>), grantsDoc) : grantsDoc
+    const membership = await computeMembership(merged, { now: this.#now(), owner, project })
+    if (!canAdmin(membership, from)) {
+      throw new AccessError('NOT_ADMIN', `${from} is not an admin of project ${project}: only its owner or an admin can ask a relay to host it.`)
+    }
+    if (!canHost(membership, this.#self)) {
+      // A project hosted so far takes the admin's grants anyway: members stop syncing with a relay whose
+      // grant they see revoked, so this is how the revocation reaches the relay and it stops serving.
+      if (this.#projects.has(project)) {
+        this.#import(repo, grantsId, request.grantsDoc)
+        await this.#index.settled()
+        this.#log(`[quire-relay] no longer hosting project ${project}: its grants do not give this relay the relay role (told by ${from})`)
+      }
+      throw new AccessError('HOST_NOT_GRANTED', `Project ${project} does not grant this relay (${this.#self}) the relay role: grant it (quire project grant ${this.#self} relay) and ask again.`)
+    }
+    if (!this.#projects.has(project)) {
+      const stored: StoredProject = { owner, since: Date.now() }
+      await this.#db.put(project, JSON.stringify(stored), { ...JSON_VALUES, ...SYNC_WRITE })
+      this.#projects.set(project, stored)
+    }
+    this.#import(repo, project, request.projectDoc)
+    this.#import(repo, grantsId, request.grantsDoc)
+    await this.#index.track(project, { owner })
+    await this.#index.settled()
+    void this.#follow(project)
+    this.#log(`[quire-relay] hosting project ${project} (owner ${owner}), asked by ${from}`)
+    this.#onHosted?.(project)
+  }
+
+  /**
+   * Loads every document the project links, now and as links are added. Members offered them before the
+   * relay hosted the project and were refused; the repo re-evaluates only documents it has loaded, so
+   * loading them is what makes it ask those members again (it remembers who offered what).
+   */
+  async #follow(project: DocumentId): Promise<void> {
+    const repo = this.#repo
+    if (repo === undefined || this.#followed.has(project) || this.#stopped) return
+    this.#followed.set(project, { off: () => {} })
+    const handle = await repo.find<unknown>(project, { allowableStates: ['ready', 'unavailable', 'requesting'] }).catch(() => undefined)
+    if (handle === undefined || this.#stopped) return
+    const update = (): void => {
+      if (!handle.isReady()) return
+      for (const id of readProjectLinks(handle.doc()).documents) {
+        if (this.#fetched.has(id)) continue
+        this.#fetched.add(id)
+        void repo.find(id, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined)
+      }
+    }
+    handle.on('change', update)
+    this.#followed.set(project, { off: () => handle.off('change', update) })
+    update()
+  }
+
+  #import(repo: Repo, documentId: DocumentId, bytes: Uint8Array): void {
+    // Merged into the loaded handle when there is one; hosted projects' documents stay loaded (isPinned).
+    const handle = repo.import(bytes, { docId: documentId })
+    handle.doneLoading()
+  }
+}
