@@ -30,9 +30,11 @@ async function main(): Promise<number> {
   const relay = await startRelay(config)
   const hosting = config.hosting.mode === 'open'
     ? `open (${config.hosting.maxDocumentsPerPeer} documents, ${config.hosting.maxBytesPerPeer} bytes per peer)`
-    : `allowlist (${config.hosting.documents.length} documents, ${config.hosting.projects.length} projects)`
+    : config.hosting.mode === 'grants'
+      ? `grants (projects whose admins granted this relay the relay role; operator override: ${config.hosting.documents.length} documents, ${config.hosting.projects.length} projects)`
+      : `allowlist (${config.hosting.documents.length} documents, ${config.hosting.projects.length} projects)`
   if (config.hosting.mode === 'allowlist' && config.hosting.documents.length + config.hosting.projects.length === 0) {
-    process.stderr.write('quire-relay: the allowlist is empty, so this relay hosts no documents; add --allow or --allow-project, or use --hosting open\n')
+    process.stderr.write('quire-relay: the allowlist is empty, so this relay hosts no documents; add --allow or --allow-project, or use --hosting grants or open\n')
   }
   // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
   process.stdout.write(JSON.stringify({ event: 'ready', peerId: relay.peerId, addresses: relay.addresses, httpUrls: relay.httpUrls, pid: process.pid }) + '\n')

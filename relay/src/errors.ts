@@ -25,8 +25,12 @@ export class RelayError extends Error {
 
 /** Why a relay refused a peer's document; logged and counted in metrics by this code. */
 export type RefusalCode =
-  /** The document is not in the relay's allowlist. */
+  /** The document is not hosted here: not in the allowlist, or of no project that granted this relay. */
   | 'RELAY_NOT_HOSTED'
+  /** Grants hosting: the document's project does not (or no longer) give this relay the relay role. */
+  | 'RELAY_NOT_GRANTED'
+  /** Grants hosting: the peer may not read the project the document belongs to. */
+  | 'RELAY_NOT_A_MEMBER'
   /** Open hosting: the peer already brought as many documents as its quota allows. */
   | 'RELAY_QUOTA_DOCUMENTS'
   /** Open hosting: the peer already stored as many bytes as its quota allows. */

@@ -11,14 +11,11 @@
 import { next as A } from '@automerge/automerge'
 import type { DocumentId, Repo } from '@automerge/automerge-repo'
 import type { LevelDatabase } from '@quire/crdt'
+import type { RefusalCode } from '../errors.js'
 import { AccessError, canAdmin, canHost, computeMembership, isEd25519PeerId, readProjectLinks, type HostingRequest, type ProjectIndex } from '@quire/node'
 
 /** Why the grants policy refused a peer a document. */
-export type GrantRefusalCode =
-  /** The document belongs to a project whose grants do not (or no longer) give this relay the relay role. */
-  | 'RELAY_NOT_GRANTED'
-  /** The peer may not read the project the document belongs to. */
-  | 'RELAY_NOT_A_MEMBER'
+export type GrantRefusalCode = Extract<RefusalCode, 'RELAY_NOT_GRANTED' | 'RELAY_NOT_A_MEMBER'>
 
 /** The verdict on one (peer, document) pair: allowed, refused with a code, or not a granted project's. */
 export type GrantVerdict = { ok: true } | { ok: false; code: GrantRefusalCode; message: string } | { ok: false; code: 'UNPLACED' }
