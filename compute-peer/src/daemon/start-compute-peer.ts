@@ -9,7 +9,7 @@ import { ClassicLevel } from 'classic-level'
 import { interpretAsDocumentId, type AnyDocumentId, type DocumentId, type Repo } from '@automerge/automerge-repo'
 import { LevelStorageAdapter, type ComputeOffer } from '@quire/crdt'
 import { multiaddr } from '@multiformats/multiaddr'
-import { BlobService, BlobStore, ProjectIndex, isEd25519PeerId, accessShareConfig, createQuireNode, createQuireRepo, loadOrCreateIdentity } from '@quire/node'
+import { BlobService, BlobStore, ProjectIndex, isEd25519PeerId, accessShareConfig, accessWriteFilter, createQuireNode, createQuireRepo, loadOrCreateIdentity } from '@quire/node'
 import type { ComputeConfig } from '../config/compute-config.js'
 import { ComputeError } from '../errors.js'
 import { KernelSlots } from '../executor/kernel-slots.js'
@@ -89,6 +89,9 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     const q = await createQuireRepo({
       libp2p: node, storage,
       shareConfig: accessShareConfig({ index, log: (r) => log(`[quire-compute] ${r.code}: refused document ${r.documentId} to peer ${r.peer}`) }),
+      // A29: changes from peers without a write grant never reach our documents, so a reader cannot queue a
+      // cell here; the executor's own writer check on `requestedBy` (A32) is the second line.
+      wrapNetwork: [accessWriteFilter({ index, log: (d) => log(`[quire-compute] ${d.code}: dropped ${d.changes} changes to ${d.documentId} from ${d.peer} (no write grant in project ${d.project})`) })],
       log: (e) => log(`[quire-compute] ${e.code} from ${e.peer}: ${e.message}`),
     })
     cleanup.push(() => q.stop())
