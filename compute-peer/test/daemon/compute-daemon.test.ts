@@ -95,6 +95,23 @@ describe('quire compute, end to end', () => {
     expect(cell(theirs, first)!.outputs).toEqual(cell(notebook, first)!.outputs)
   })
 
+  it('[A29] [A32] a cell a reader queues never runs: the compute peer drops the reader\'s changes', async () => {
+    // `other` is a reader connected to the compute peer (previous test). It edits its own copy anyway.
+    const theirs = await other.q.repo.find<NotebookDoc>(notebook.url)
+    let id = ''
+    theirs.change((d) => { id = insertCell(d, readNotebook(d).cells.length, { cellType: 'code', source: "print('reader ran code')" }) })
+    theirs.change((d) => setExecutionState(d, id, { status: 'queued', requestedBy: other.id, requestedAt: Date.now() }))
+    // A writer's cell queued after it runs, so the compute peer is up and reading this notebook meanwhile.
+    const after = addCell("print('writer')")
+    queue(after)
+    await waitUntil(() => cell(notebook, after)?.execution.status === 'done', 30_000, "the writer's cell")
+    await new Promise((r) => setTimeout(r, 1000))
+    expect(cell(theirs, id)?.execution.status).toBe('queued')
+    expect(cell(theirs, id)?.outputs).toEqual([])
+    // Nor did the reader's cell travel on to the writer through the compute peer.
+    expect(cell(notebook, id)).toBeUndefined()
+  })
+
   it('a long cell finishes while its requester is away, and the output is there on reconnect', async () => {
     const id = addCell("import time; time.sleep(3); print('done')")
     queue(id)
