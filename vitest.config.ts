@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config'
+import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { readFileSync, existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -26,7 +27,34 @@ const long = process.env.QUIRE_LONG === '1'
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['{crdt,node,relay,compute-peer,web,bootstrap,scripts}/test/**/*.test.ts'],
+    // Two projects with the settings below: the packages as they always ran, and the web app, whose state
+    // classes (`.svelte.ts`, runes) need the Svelte compiler and Svelte's browser runtime.
+    projects: [
+      { extends: true, test: { name: 'packages', include: ['{crdt,node,relay,compute-peer,bootstrap,scripts}/test/**/*.test.ts'] } },
+      {
+        extends: true,
+        plugins: [svelte({ configFile: false })],
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'web',
+          include: ['web/test/**/*.test.ts'],
+          // Components mount into happy-dom; tests that run libp2p or drive Chromium ask for `node` in a
+          // `@vitest-environment` comment.
+          environment: 'happy-dom',
+          // Tests talk only to loopback: never let the DOM fetch an <iframe>, script or stylesheet it parses.
+          environmentOptions: {
+            happyDOM: {
+              settings: {
+                disableJavaScriptFileLoading: true,
+                disableCSSFileLoading: true,
+                disableIframePageLoading: true,
+                navigation: { disableMainFrameNavigation: true, disableChildFrameNavigation: true, disableChildPageNavigation: true },
+              },
+            },
+          },
+        },
+      },
+    ],
     testTimeout: long ? 600_000 : 60_000,
     hookTimeout: 120_000,
     // Real processes, sockets and disks: two cores are shared between files.

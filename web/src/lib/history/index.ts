@@ -1,0 +1,3 @@
+/** Time travel over text documents. */
+export { default as HistoryPanel } from './HistoryPanel.svelte'
+export { TextHistory, HistoryError, type TextVersion, type VersionText } from './text-history.svelte.js'

@@ -1,0 +1,30 @@
+/**
+ * The text of a text document, read reactively (validated through `readText`): for previews that follow
+ * an editor.
+ */
+import type { DocHandle } from '@automerge/automerge-repo'
+import { readText } from '@quire/crdt'
+import { createSubscriber } from 'svelte/reactivity'
+
+export class LiveText {
+  readonly #handle: DocHandle<unknown>
+  readonly #subscribe: () => void
+
+  constructor(handle: DocHandle<unknown>) {
+    this.#handle = handle
+    this.#subscribe = createSubscriber((update) => {
+      handle.on('change', update)
+      // A handle that becomes ready later has content then.
+      void handle.whenReady().then(update, () => {})
+      return () => handle.off('change', update)
+    })
+  }
+
+  /** The content, or undefined while loading or when the document is not readable text. */
+  get text(): string | undefined {
+    this.#subscribe()
+    if (!this.#handle.isReady()) return undefined
+    const read = readText(this.#handle.doc())
+    return read.ok ? read.value.content : undefined
+  }
+}

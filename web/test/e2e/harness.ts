@@ -1,0 +1,120 @@
+/**
+ * End-to-end harness: a real relay process serving the built app (web/dist), and real Chromium browsers,
+ * each its own process with its own profile directory, driven by playwright-core. Everything on 127.0.0.1.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { startProcess, type PeerProcess } from '@quire/node/testing'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+export const WEB_DIST = join(root, 'web', 'dist')
+/** The relay daemon as a process (web may not import @quire/relay, so it is started by path). */
+const RELAY_CLI = join(root, 'relay', 'dist', 'cli.js')
+export const ARTIFACTS = join(root, 'test-artifacts', 'web')
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** Why the e2e tests cannot run here, or undefined when they can. */
+export function e2eUnavailable(): string | undefined {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing: install Debian's chromium package`
+  if (!existsSync(join(WEB_DIST, 'index.html'))) return 'web/dist is not built: run `npm run build` first'
+  if (!existsSync(RELAY_CLI)) return 'relay/dist is not built: run `npm run build` first'
+  return undefined
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolvePort(port))
+    })
+  })
+}
+
+export interface RelayHandle {
+  proc: PeerProcess
+  peerId: string
+  /** The WebSocket multiaddr with /p2p/, as a browser dials it. */
+  wsAddr: string
+  /** Every address it listens on, with /p2p/. */
+  addresses: string[]
+  httpUrl: string
+  stop(): Promise<void>
+}
+
+/**
+ * Starts a relay on fixed ports (so a restarted relay is found at the same address) serving web/dist, with
+ * its default hosting policy (projects whose grants give it the relay role, once an admin asks).
+ */
+export async function startRelay(dataDir: string, ports: { tcp: number; ws: number }, extraArgs: string[] = []): Promise<RelayHandle> {
+  const proc = await startProcess(RELAY_CLI, {
+    name: 'relay',
+    args: [
+      '--data-dir', dataDir, '--listen', `/ip4/127.0.0.1/tcp/${ports.tcp}`, '--listen', `/ip4/127.0.0.1/tcp/${ports.ws}/ws`,
+      '--allow-loopback', '--static-root', WEB_DIST, ...extraArgs,
+    ],
+  })
+  const info = proc.info as unknown as { peerId: string; addresses: string[]; httpUrls: string[] }
+  const wsAddr = info.addresses.find((a) => a.includes('/ws'))!
+  return { proc, peerId: info.peerId, wsAddr, addresses: info.addresses, httpUrl: info.httpUrls[0]!, stop: async () => { await proc.stop() } }
+}
+
+const FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--allow-loopback-in-peer-connection',
+]
+
+/** One person: a Chromium process of its own with a fresh profile, and one page of the app. */
+export interface Person {
+  name: string
+  browser: Browser
+  context: BrowserContext
+  page: Page
+  logs: string[]
+  close(): Promise<void>
+}
+
+export async function launchPerson(name: string, origin: string): Promise<Person> {
+  // Each launch() is a Chromium process of its own with a fresh temporary profile that playwright removes.
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true })
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+  // Chromium offers no loopback ICE candidate to a page without camera/microphone permission.
+  await context.grantPermissions(['camera', 'microphone', 'clipboard-read', 'clipboard-write'], { origin })
+  const page = await context.newPage()
+  const logs: string[] = []
+  page.on('console', (m) => { logs.push(`[${name}] ${m.type()}: ${m.text()}`) })
+  page.on('pageerror', (e) => { logs.push(`[${name}] pageerror: ${e.message}`) })
+  return {
+    name, browser, context, page, logs,
+    close: async () => {
+      await browser.close().catch(() => undefined)
+    },
+  }
+}
+
+export async function screenshot(page: Page, file: string): Promise<void> {
+  await mkdir(ARTIFACTS, { recursive: true })
+  await page.screenshot({ path: join(ARTIFACTS, file) })
+}
+
+/**
+ * Starts a relay whose `/quire.json` tells the app to grant it the `relay` role in new projects (as
+ * `quire up` does), so it keeps a replica. Its key lives in the data directory: a first start learns it.
+ */
+export async function startHostingRelay(dataDir: string, ports: { tcp: number; ws: number }): Promise<RelayHandle> {
+  const probe = await startRelay(dataDir, ports)
+  await probe.stop()
+  const webConfig = join(dataDir, '..', 'web-config.json')
+  await writeFile(webConfig, JSON.stringify({ autoGrant: [{ peerId: probe.peerId, role: 'relay' }] }))
+  return startRelay(dataDir, ports, ['--web-config', webConfig])
+}
+
+export async function workDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'quire-web-e2e-'))
+}
