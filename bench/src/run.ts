@@ -17,6 +17,9 @@ import { relayMemory } from './relay/relay-memory.js'
 import { relayTypists, type TypistsResult } from './relay/relay-typists.js'
 import { relayPeers } from './relay/relay-peers.js'
 import type { Stack } from './stacks/stack.js'
+import { computeExecute } from './compute/compute-execute.js'
+import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
+import { browsersUnavailable } from './browser/browsers.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -128,6 +131,37 @@ const benchmarks: Record<string, () => Promise<void>> = {
     }
     table(`${peers} peers dial the server at once (a refused dial is retried after 0.2 to 1 s): first dial to open sync link, server RSS (load ${loadAverage()})`,
       ['stack', 'peers', 'processes', 'dials refused', 'median', 'p99', 'all linked', 'successful dial: median', 'successful dial: p99', 'server RSS idle', 'server RSS connected'], rows)
+  },
+  // Issue 7: a cell through the documents and the compute daemon, against the same kernel over ZeroMQ.
+  'compute execute': async () => {
+    const r = await computeExecute({ runs: quick ? 20 : 100, pythonColdStarts: quick ? 1 : 3, sageColdStarts: quick ? 1 : 2 })
+    const p = (name: string, s: { count: number; median: number; p90: number; p99: number; max: number }) =>
+      [name, String(s.count), ms(s.median), ms(s.p90), ms(s.p99), ms(s.max)]
+    table(`\`1+1\` on a warm python3 kernel, alternating one run of each (target: median < 30 ms through the document; load ${loadAverage()})`,
+      ['path', 'runs', 'median', 'p90', 'p99', 'max'], [
+        p('through the document: queued to `running` in the requester\'s copy (pick-up)', r.documentRunning),
+        p('through the document: queued to output in the requester\'s copy', r.documentOutput),
+        p('through the document: queued to `done` in the requester\'s copy', r.documentDone),
+        p('inside the compute peer: its startedAt to finishedAt (its clock, 1 ms steps)', r.inside),
+        p('direct ZeroMQ execute (same kernel kind, sandboxed)', r.direct),
+      ])
+    table(`Kernel cold start to first result (kernelspecs found by the daemon: ${r.kernels.join(', ')}; load ${loadAverage()})`,
+      ['kernel', 'code', 'document: queued to output', 'document: queued to done', 'direct: kernel start', 'direct: start + first result'],
+      r.cold.map((c) => [c.kernel, `\`${c.code}\``, ms(c.documentOutputMs), ms(c.documentDoneMs), ms(c.directStartMs), ms(c.directFirstResultMs)]))
+  },
+  // Issue 6: two Chromium processes editing one file of the web app, direct WebRTC against the relay only.
+  'browser keystroke': async () => {
+    const unavailable = browsersUnavailable()
+    if (unavailable !== undefined) { console.log(`\n### browser keystroke: not run (${unavailable})`); return }
+    const keystrokes = quick ? 100 : 500
+    const delayMs = 50
+    const rounds = quick ? 1 : 2
+    const r = await browserKeystrokeOnLoopback({ keystrokes, delayMs, rounds })
+    table(`Keystroke in browser A (keydown) to the character in browser B's editor DOM, ${keystrokes} keystrokes a run typed with ${delayMs} ms between them, ${rounds} round(s) alternating the two paths after a 50-keystroke warm-up, two Chromium processes and the relay in ${r.network ?? '?'} (target: median < 16 ms over direct WebRTC; page clock offsets up to ${r.maxOffsetMs.toFixed(2)} ms corrected, to within ${r.maxUncertaintyMs.toFixed(2)} ms; load ${loadAverage()})`,
+      ['path', 'link (as the app reports it)', 'keystrokes', 'median', 'p90', 'p99', 'max', 'missing', 'to next frame: median', 'to next frame: p99', 'A local echo: median', 'bytes over WebRTC in the run'],
+      r.runs.map((x) => [x.path, x.link, String(x.keystrokes), ms(x.latency.median), ms(x.latency.p90), ms(x.latency.p99), ms(x.latency.max), String(x.missing),
+        ms(x.toFrame.median), ms(x.toFrame.p99), ms(x.localEcho.median), kib(x.webRtcBytes)]))
+    for (const x of r.runs) console.log(`- ${x.path}: WebRTC connections at the end of the run: ${x.webRtc}`)
   },
 }
 
