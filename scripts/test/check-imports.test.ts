@@ -63,9 +63,9 @@ describe('package boundary lint (ARCHITECTURE.md, Allowed imports)', () => {
 
   it('rejects an undeclared or forbidden package.json dependency', () => {
     write('compute-peer/src/a.ts', "import { x } from '@quire/node'\n")
-    write('bootstrap/package.json', JSON.stringify({ name: '@quire/bootstrap', dependencies: { '@quire/node': '0.1.0' } }))
+    write('web/package.json', JSON.stringify({ name: '@quire/web', dependencies: { '@quire/relay': '0.1.0' } }))
     const found = problems()
     expect(found.some((p) => p.includes('does not declare @quire/node'))).toBe(true)
-    expect(found.some((p) => p.includes('bootstrap/package.json: depends on @quire/node'))).toBe(true)
+    expect(found.some((p) => p.includes('web/package.json: depends on @quire/relay'))).toBe(true)
   })
 })
