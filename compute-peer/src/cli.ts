@@ -36,7 +36,7 @@ async function main(): Promise<number> {
   say(peer.kernels.length === 0
     ? 'kernels: none found; install one (e.g. apt-get install python3-ipykernel)'
     : `kernels: ${peer.kernels.map((k) => `${k.name} (${k.displayName})`).join(', ')}`)
-  if (config.projects.length === 0) say('no projects configured: add --project <project id> for each project to compute for')
+  if (config.projects.length === 0) say(`no projects configured yet: it serves the projects whose admins grant ${peer.peerId} the compute role and ask it (or name them with --project)`)
   // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
   const info = { peerId: peer.peerId, addresses: peer.addresses, pid: process.pid, kernels: peer.kernels.map((k) => k.name), capabilities: peer.capabilities }
   process.stdout.write(JSON.stringify({ event: 'ready', ...info }) + '\n')

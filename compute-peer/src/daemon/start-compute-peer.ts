@@ -1,7 +1,8 @@
 /**
  * Starts a compute peer: a libp2p node (role compute), a Repo over LevelDB in the data directory with read
  * enforcement from the projects' grants, the blob service (outputs' images are fetched from here), a kernel
- * launcher, and one `ProjectExecutor` per configured project.
+ * launcher, and one `ProjectExecutor` per project: those configured with `--project`, and those an admin
+ * asked it to serve over `/quire/host/1.0.0` (A34, remembered across restarts).
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -9,13 +10,15 @@ import { ClassicLevel } from 'classic-level'
 import { interpretAsDocumentId, type AnyDocumentId, type DocumentId, type Repo } from '@automerge/automerge-repo'
 import { LevelStorageAdapter, type ComputeOffer } from '@quire/crdt'
 import { multiaddr } from '@multiformats/multiaddr'
-import { BlobService, BlobStore, ProjectIndex, isEd25519PeerId, accessShareConfig, accessWriteFilter, createQuireNode, createQuireRepo, loadOrCreateIdentity } from '@quire/node'
+import { BlobService, BlobStore, ProjectIndex, isEd25519PeerId, accessShareConfig, accessWriteFilter, createQuireRepo, loadOrCreateIdentity, serveHostingRequests } from '@quire/node'
 import type { ComputeConfig } from '../config/compute-config.js'
 import { ComputeError } from '../errors.js'
 import { KernelSlots } from '../executor/kernel-slots.js'
 import { ProjectExecutor } from '../executor/project-executor.js'
 import type { ExecutorEnvironment } from '../executor/types.js'
 import { createKernelLauncher } from '../kernel/launcher.js'
+import { ComputeHosting } from '../projects/compute-hosting.js'
+import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
 /** Options of {@link startComputePeer} that are not configuration. */
@@ -29,7 +32,7 @@ export interface StartComputePeerOptions {
 /** A running compute peer. */
 export interface ComputePeerHandle {
   readonly peerId: string
-  /** Listen multiaddrs, each ending in `/p2p/<peer id>`. */
+  /** Listen multiaddrs now (a relay reservation's `/p2p-circuit` address included), each ending in `/p2p/<peer id>`. */
   readonly addresses: string[]
   readonly repo: Repo
   readonly capabilities: SandboxCapabilities
@@ -44,7 +47,6 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'))
   const onlineSince = Date.now()
   const projects = config.projects.map(parseProject)
-  const projectIds = projects.map((p) => p.id)
   const relays = config.bootstrap.flatMap((a) => multiaddr(a).getComponents().filter((c) => c.name === 'p2p').map((c) => c.value)).filter((id): id is string => id !== undefined)
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
@@ -71,17 +73,15 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     const kernels = await launcher.specs()
     const index = new ProjectIndex({ onProblem: (p) => log(`[quire-compute] ${p.code} in ${p.project}: ${p.message}`) })
     cleanup.push(() => index.stop())
-    const node = await createQuireNode({
-      role: 'compute', privateKey, listen: config.listen, allowLoopback: config.allowLoopback,
-      ...(config.bootstrap.length > 0 && { bootstrap: config.bootstrap }),
-    })
+    const node = await startComputeNode(config, privateKey, (line) => log(`[quire-compute] ${line}`))
     cleanup.push(() => node.stop())
+    const executors = new Map<DocumentId, ProjectExecutor>()
     const peerId = node.peerId.toString()
     const store = new BlobStore(db, { sublevel: 'blobs' })
     // Any member of a project this peer serves may fetch output images; nobody may push blobs here.
     const blobs = new BlobService({
       libp2p: node, store,
-      authorize: async (peer, _hash, op) => op === 'get' && (await Promise.all(projectIds.map((p) => index.canRead(p, peer, Date.now())))).some(Boolean),
+      authorize: async (peer, _hash, op) => op === 'get' && (await Promise.all([...executors.keys()].map((p) => index.canRead(p, peer, Date.now())))).some(Boolean),
     })
     await blobs.start()
     cleanup.push(() => blobs.stop())
@@ -111,8 +111,9 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       limits: config.limits, idleTimeoutMs: config.idleTimeoutMs, offer,
       log: (line) => log(`[quire-compute] ${line}`),
     }
-    const executors = new Map<DocumentId, ProjectExecutor>()
-    for (const { id, owner } of projects) {
+    let stopping: Promise<void> | undefined
+    const serve = async (id: DocumentId, owner: string | undefined): Promise<void> => {
+      if (executors.has(id) || stopping !== undefined) return
       const executor = new ProjectExecutor({
         repo: q.repo, index, project: id, env, workRoot: join(config.dataDir, 'projects'), networkAllowed: config.allowNetwork,
         provisionalReaders: owner === undefined ? relays : [owner, ...relays],
@@ -121,10 +122,20 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       executors.set(id, executor)
       await executor.start()
     }
+    for (const { id, owner } of projects) await serve(id, owner)
+    const hosting = await ComputeHosting.open({
+      db, repo: q.repo, index, self: peerId,
+      serving: (id) => executors.has(id),
+      serve,
+      log: (line) => log(`[quire-compute] ${line}`),
+    })
+    for (const { project, owner } of hosting.accepted) await serve(project, owner)
+    const hostService = await serveHostingRequests({ libp2p: node, handle: (request, from) => hosting.register(request, from) })
+    cleanup.push(() => hostService.stop())
 
-    let stopping: Promise<void> | undefined
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
+        await hostService.stop().catch(() => {})
         await Promise.all([...executors.values()].map((p) => p.stop().catch((err: unknown) => log(`[quire-compute] stopping a project: ${(err as Error).message}`))))
         await launcher.stopAll().catch(() => {})
         const ready = Object.values(q.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId)
@@ -138,7 +149,7 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     }
     return {
       peerId,
-      addresses: node.getMultiaddrs().map((a) => a.toString()),
+      get addresses() { return node.getMultiaddrs().map((a) => a.toString()) },
       repo: q.repo,
       capabilities: launcher.capabilities,
       kernels,

@@ -9,12 +9,16 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { startProcess, type PeerProcess } from '@quire/node/testing'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export const WEB_DIST = join(root, 'web', 'dist')
 /** The relay daemon as a process (web may not import @quire/relay, so it is started by path). */
 const RELAY_CLI = join(root, 'relay', 'dist', 'cli.js')
+/** The compute daemon as a process (web may not import @quire/compute-peer either). */
+const COMPUTE_CLI = join(root, 'compute-peer', 'dist', 'cli.js')
 export const ARTIFACTS = join(root, 'test-artifacts', 'web')
 export const CHROMIUM = '/usr/bin/chromium'
 
@@ -107,14 +111,42 @@ export async function screenshot(page: Page, file: string): Promise<void> {
  * Starts a relay whose `/quire.json` tells the app to grant it the `relay` role in new projects (as
  * `quire up` does), so it keeps a replica. Its key lives in the data directory: a first start learns it.
  */
-export async function startHostingRelay(dataDir: string, ports: { tcp: number; ws: number }): Promise<RelayHandle> {
+export async function startHostingRelay(
+  dataDir: string, ports: { tcp: number; ws: number }, moreGrants: ReadonlyArray<{ peerId: string; role: string }> = [],
+): Promise<RelayHandle> {
   const probe = await startRelay(dataDir, ports)
   await probe.stop()
   const webConfig = join(dataDir, '..', 'web-config.json')
-  await writeFile(webConfig, JSON.stringify({ autoGrant: [{ peerId: probe.peerId, role: 'relay' }] }))
+  await writeFile(webConfig, JSON.stringify({ autoGrant: [{ peerId: probe.peerId, role: 'relay' }, ...moreGrants] }))
   return startRelay(dataDir, ports, ['--web-config', webConfig])
 }
 
 export async function workDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'quire-web-e2e-'))
+}
+
+/**
+ * Writes a new identity key into a compute peer's data directory (the file `quire-compute` loads) and
+ * returns its peer id, so the relay's web config can name the compute peer before either starts.
+ */
+export async function computeIdentity(dataDir: string): Promise<string> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  const key = await generateKeyPair('Ed25519')
+  await writeFile(join(dataDir, 'identity.key'), privateKeyToProtobuf(key), { mode: 0o600 })
+  return peerIdFromPrivateKey(key).toString()
+}
+
+/** Why a compute peer cannot run here, or undefined when it can. */
+export function computeUnavailable(): string | undefined {
+  if (!existsSync(COMPUTE_CLI)) return 'compute-peer/dist is not built: run `npm run build` first'
+  if (!existsSync('/usr/bin/python3')) return '/usr/bin/python3 is missing'
+  return undefined
+}
+
+/** Starts `quire-compute` on loopback with its data directory, bootstrapping from `relay` (a TCP address). */
+export async function startCompute(dataDir: string, relay: string): Promise<PeerProcess> {
+  return startProcess(COMPUTE_CLI, {
+    name: 'compute', readyTimeout: 60_000,
+    args: ['--listen', '/ip4/127.0.0.1/tcp/0', '--allow-loopback', '--data-dir', dataDir, '--bootstrap', relay],
+  })
 }

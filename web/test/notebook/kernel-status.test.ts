@@ -57,6 +57,13 @@ describe('kernelBanner', () => {
     expect(kernelBanner(refused, online, 0, 60_000).detail).toBeUndefined()
   })
 
+  it('says whether the compute peer agreed to serve the project, or why not', () => {
+    expect(kernelBanner(none, { ...online, serving: { state: 'serving' } }, 0, 0).text).toBe('The compute peer lab-vm serves this project: the kernel starts when you run a cell.')
+    const refused = kernelBanner(withState({ status: 'idle' }), { ...online, serving: { state: 'refused', message: 'no compute grant' } }, 1, 0)
+    expect(refused).toMatchObject({ tone: 'error', text: 'The compute peer lab-vm refused to serve this project: no compute grant', detail: '1 cell waiting to run.' })
+    expect(kernelBanner(none, { ...online, serving: { state: 'failed', message: 'dial timed out' } }, 0, 0).detail).toBe('Could not reach lab-vm yet (dial timed out); retrying.')
+  })
+
   it('ignores a kernel state left by a compute peer that is no longer assigned', () => {
     const banner = kernelBanner(withState({ status: 'busy', peer: '12D3KooWOldPeer' }), online, 0, 0)
     expect(banner.text).toContain('Kernel not started')

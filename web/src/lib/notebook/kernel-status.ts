@@ -15,7 +15,15 @@ export interface ComputePeersInfo {
   readonly online: boolean
   /** A display name for the assigned compute peer, if the app has one. */
   readonly name?: string
+  /** What the assigned compute peer answered when this (admin's) app asked it to serve the project (A34). */
+  readonly serving?: ComputeServing
 }
+
+/** The answer to a request to serve the project: `failed` is retried, `refused` needs an admin. */
+export type ComputeServing =
+  | { readonly state: 'asking' }
+  | { readonly state: 'serving' }
+  | { readonly state: 'refused' | 'failed'; readonly message: string }
 
 /** How the status line looks. `progress` shows an indeterminate progress bar (the kernel is starting). */
 export interface KernelBanner {
@@ -40,6 +48,10 @@ export function kernelBanner(kernel: KernelRead, compute: ComputePeersInfo | und
     return { tone: 'warning', text: NO_COMPUTE_PEER, progress: false, ...(waiting ? { detail: waiting.trim() } : {}) }
   }
   const peerName = compute?.name ?? shortPeer(compute?.assigned ?? kernel.state?.peer ?? kernel.offer?.peer)
+  const serving = compute?.serving
+  if (serving?.state === 'refused') {
+    return { tone: 'error', text: `The compute peer ${peerName} refused to serve this project: ${serving.message}`, progress: false, ...(waiting ? { detail: waiting.trim() } : {}) }
+  }
   if (compute && !compute.online) {
     return {
       tone: 'warning',
@@ -53,8 +65,12 @@ export function kernelBanner(kernel: KernelRead, compute: ComputePeersInfo | und
   // A state left by a compute peer that is no longer the assigned one says nothing about the kernel now.
   const stale = state !== undefined && compute !== undefined && compute.assigned !== state.peer
   if (state === undefined || stale) {
-    const text = `Kernel not started: it starts on ${peerName} when you run a cell.`
-    return { tone: 'ok', text, progress: false, ...(waiting ? { detail: `Starting soon.${waiting}` } : {}) }
+    const text = serving?.state === 'serving'
+      ? `The compute peer ${peerName} serves this project: the kernel starts when you run a cell.`
+      : `Kernel not started: it starts on ${peerName} when you run a cell.`
+    const asked = serving?.state === 'failed' ? `Could not reach ${peerName} yet (${serving.message}); retrying.` : serving?.state === 'asking' ? `Asking ${peerName} to serve this project…` : ''
+    const detail = [asked, waiting ? `Starting soon.${waiting}` : ''].filter((part) => part !== '').join(' ')
+    return { tone: 'ok', text, progress: false, ...(detail ? { detail } : {}) }
   }
   const name = kernel.offer?.kernels.find((k) => k.name === state.spec)?.displayName ?? state.spec
   const detail = [pending ? `${capitalize(pending.action)} requested…` : '', refusal ? `Request refused: ${refusal.refused}` : '', state.message ?? '']

@@ -2,6 +2,7 @@
 import { ConnectionState } from '../connection/connection-state.svelte.js'
 import { PeerConnector } from '../connection/peer-connector.js'
 import { ProjectList } from '../projects/project-list.svelte.js'
+import { ComputeHosting } from '../projects/compute-hosting.svelte.js'
 import { RelayHosting } from '../projects/relay-hosting.svelte.js'
 import { Router } from '../routing/router.svelte.js'
 import { loadBootstrapConfig } from './bootstrap-config.js'
@@ -29,10 +30,12 @@ export async function bootApp(win: Window = window): Promise<{ session: Session;
   connector.start()
   const connections = new ConnectionState(session.node, () => session.relayPeerIds)
   const hosting = new RelayHosting(session, () => projects.entries.map((e) => e.id))
-  projects.onCreated = (id) => hosting.ensure(id)
+  const computeHosting = new ComputeHosting(session, () => projects.entries.map((e) => e.id))
+  projects.onCreated = (id) => Promise.all([hosting.ensure(id), computeHosting.ensure(id)])
   hosting.start()
+  computeHosting.start()
   win.addEventListener('online', () => { session.reconnect(); connector.retryNow() })
   // Tests and the curious reach the session from the console.
-  ;(win as unknown as { quire?: unknown }).quire = { session, projects, connector, connections, hosting }
-  return { session, app: { session, projects, connector, connections, hosting, router: new Router(win) } }
+  ;(win as unknown as { quire?: unknown }).quire = { session, projects, connector, connections, hosting, computeHosting }
+  return { session, app: { session, projects, connector, connections, hosting, computeHosting, router: new Router(win) } }
 }

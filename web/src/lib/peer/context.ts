@@ -3,6 +3,7 @@ import { getContext, setContext } from 'svelte'
 import type { ConnectionState } from '../connection/connection-state.svelte.js'
 import type { PeerConnector } from '../connection/peer-connector.js'
 import type { ProjectList } from '../projects/project-list.svelte.js'
+import type { ComputeHosting } from '../projects/compute-hosting.svelte.js'
 import type { RelayHosting } from '../projects/relay-hosting.svelte.js'
 import type { Router } from '../routing/router.svelte.js'
 import type { Session } from './session.svelte.js'
@@ -13,6 +14,8 @@ export interface AppServices {
   readonly connector: PeerConnector
   readonly connections: ConnectionState
   readonly hosting: RelayHosting
+  /** Asks projects' compute peers to serve them (A34). */
+  readonly computeHosting: ComputeHosting
   readonly router: Router
 }
 
