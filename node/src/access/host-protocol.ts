@@ -10,8 +10,7 @@ import { next as A } from '@automerge/automerge'
 import { isValidDocumentId, type AnyDocumentId, type DocumentId, type Repo } from '@automerge/automerge-repo'
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { decode, encode } from 'cbor-x'
-import { encodeFrame, FrameDecoder } from '../sync/index.js'
+import { mapFrame, readMapFrame, sendFinalFrame } from './cbor-frames.js'
 import { AccessError, type AccessErrorCode } from './errors.js'
 import { readProjectLinks } from './project-links.js'
 
@@ -43,7 +42,7 @@ export async function serveHostingRequests(init: HostingServiceInit): Promise<{ 
   const max = init.maxRequestBytes ?? MAX_HOST_REQUEST_BYTES
   await init.libp2p.handle(HOST_PROTOCOL, async (stream, connection) => {
     try {
-      const frame = await readFrame(stream, max)
+      const frame = await readMapFrame(stream, max, 'HOST_REQUEST_INVALID', 'hosting')
       const project = frame['project']
       const projectDoc = frame['projectDoc']
       const grantsDoc = frame['grantsDoc']
@@ -51,10 +50,10 @@ export async function serveHostingRequests(init: HostingServiceInit): Promise<{ 
         throw new AccessError('HOST_REQUEST_INVALID', 'A hosting request needs project (a document id), projectDoc and grantsDoc (Automerge.save bytes).')
       }
       await init.handle({ project, projectDoc, grantsDoc }, connection.remotePeer.toString())
-      await answer(stream, { ok: true })
+      await sendFinalFrame(stream, { ok: true })
     } catch (err) {
       const e = err instanceof AccessError ? err : new AccessError('HOST_REQUEST_INVALID', `Bad hosting request: ${(err as Error).message}`)
-      await answer(stream, { ok: false, code: e.code, message: e.message }).catch(() => stream.abort(e))
+      await sendFinalFrame(stream, { ok: false, code: e.code, message: e.message }).catch(() => stream.abort(e))
     }
   }, { runOnLimitedConnection: true, maxInboundStreams: 4 })
   return { stop: () => init.libp2p.unhandle(HOST_PROTOCOL) }
@@ -67,9 +66,9 @@ export async function requestHosting(
   const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS)
   const stream = await libp2p.dialProtocol(relay, HOST_PROTOCOL, { signal, runOnLimitedConnection: true })
   try {
-    const body = encodeFrame(encode({ project: request.project, projectDoc: request.projectDoc, grantsDoc: request.grantsDoc }))
+    const body = mapFrame({ project: request.project, projectDoc: request.projectDoc, grantsDoc: request.grantsDoc })
     if (!stream.send(body)) await stream.onDrain({ signal })
-    const reply = await readFrame(stream, 64 * 1024)
+    const reply = await readMapFrame(stream, 64 * 1024, 'HOST_REQUEST_INVALID', 'hosting')
     if (reply['ok'] === true) return
     const code = typeof reply['code'] === 'string' ? (reply['code'] as AccessErrorCode) : 'HOST_REQUEST_INVALID'
     const message = typeof reply['message'] === 'string' ? reply['message'].slice(0, 500) : 'the relay refused without a reason'
@@ -88,19 +87,4 @@ export async function hostingRequestFor(repo: Repo, project: AnyDocumentId): Pro
   return { project: handle.documentId, projectDoc: A.save(handle.doc() as A.Doc<unknown>), grantsDoc: A.save(grants.doc() as A.Doc<unknown>) }
 }
 
-async function answer(stream: Stream, value: Record<string, unknown>): Promise<void> {
-  if (!stream.send(encodeFrame(encode(value)))) await stream.onDrain()
-  await stream.close()
-}
 
-async function readFrame(stream: Stream, max: number): Promise<Record<string, unknown>> {
-  const decoder = new FrameDecoder(max)
-  for await (const chunk of stream) {
-    const [frame] = decoder.push(chunk)
-    if (frame === undefined) continue
-    const value: unknown = decode(frame)
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) break
-    return value as Record<string, unknown>
-  }
-  throw new AccessError('HOST_REQUEST_INVALID', 'The hosting stream ended without a well-formed frame.')
-}

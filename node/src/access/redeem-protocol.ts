@@ -9,8 +9,7 @@ import { isValidDocumentId, type DocumentId, type Repo } from '@automerge/autome
 import { appendGrantEntries, type GrantsDoc } from '@quire/crdt'
 import type { Libp2p, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import { decode, encode } from 'cbor-x'
-import { encodeFrame, FrameDecoder } from '../sync/index.js'
+import { mapFrame, readMapFrame, sendFinalFrame } from './cbor-frames.js'
 import { AccessError, type AccessErrorCode } from './errors.js'
 import { verifyInvite, verifyRedemptionRequest } from './invites.js'
 import type { ProjectIndex } from './project-index.js'
@@ -57,15 +56,15 @@ export async function serveRedemptions(init: RedemptionServiceInit): Promise<{ s
   }
   await init.libp2p.handle(REDEEM_PROTOCOL, async (stream, connection) => {
     try {
-      const frame = await readFrame(stream)
+      const frame = await readMapFrame(stream, MAX_FRAME_BYTES, 'INVALID_ARGUMENT', 'redemption')
       const tokens = { invite: String(frame['invite'] ?? ''), request: String(frame['request'] ?? '') }
       const run = queue.then(() => accept(tokens, connection.remotePeer.toString()))
       queue = run.catch(() => undefined)
       const grant = await run
-      await answer(stream, { ok: true, grant })
+      await sendFinalFrame(stream, { ok: true, grant })
     } catch (err) {
       const e = err instanceof AccessError ? err : new AccessError('INVALID_ARGUMENT', `Bad redemption: ${(err as Error).message}`)
-      await answer(stream, { ok: false, code: e.code, message: e.message }).catch(() => stream.abort(e))
+      await sendFinalFrame(stream, { ok: false, code: e.code, message: e.message }).catch(() => stream.abort(e))
     }
   }, { runOnLimitedConnection: true, maxInboundStreams: 4 })
   return { stop: () => init.libp2p.unhandle(REDEEM_PROTOCOL) }
@@ -81,8 +80,8 @@ export async function requestRedemption(
   const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS)
   const stream = await libp2p.dialProtocol(peer, REDEEM_PROTOCOL, { signal, runOnLimitedConnection: true })
   try {
-    stream.send(encodeFrame(encode({ invite: tokens.invite, request: tokens.request })))
-    const reply = await readFrame(stream)
+    stream.send(mapFrame({ invite: tokens.invite, request: tokens.request }))
+    const reply = await readMapFrame(stream, MAX_FRAME_BYTES, 'INVALID_ARGUMENT', 'redemption')
     if (reply['ok'] === true && typeof reply['grant'] === 'string') return { grant: reply['grant'] }
     const code = typeof reply['code'] === 'string' ? (reply['code'] as AccessErrorCode) : 'INVALID_ARGUMENT'
     const message = typeof reply['message'] === 'string' ? reply['message'].slice(0, 500) : 'the admin device refused without a reason'
@@ -92,19 +91,4 @@ export async function requestRedemption(
   }
 }
 
-async function answer(stream: Stream, value: Record<string, unknown>): Promise<void> {
-  if (!stream.send(encodeFrame(encode(value)))) await stream.onDrain()
-  await stream.close()
-}
 
-async function readFrame(stream: Stream): Promise<Record<string, unknown>> {
-  const decoder = new FrameDecoder(MAX_FRAME_BYTES)
-  for await (const chunk of stream) {
-    const [frame] = decoder.push(chunk)
-    if (frame === undefined) continue
-    const value: unknown = decode(frame)
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) break
-    return value as Record<string, unknown>
-  }
-  throw new AccessError('INVALID_ARGUMENT', 'The redemption stream ended without a well-formed frame.')
-}
