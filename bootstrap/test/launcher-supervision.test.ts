@@ -14,10 +14,13 @@ function fakeDaemon(dir: string, name: string, flags: readonly string[], behavio
   const path = join(dir, `${name}.mjs`)
   writeFileSync(path, `
 if (process.argv.includes('--help')) { console.log(${JSON.stringify(flags.join('\n'))}); process.exit(0) }
+// The handler goes in before the first line: the launcher may send SIGTERM as soon as it reads one, and a
+// signal with no handler yet kills the process before it can say 'stopping'.
+${behaviour === 'run' ? `process.on('SIGTERM', () => { console.error('${name}: stopping'); process.exit(0) })` : ''}
 const port = Number((process.argv.join(' ').match(/tcp\\/(\\d+)/) ?? [])[1] ?? 0)
 console.log(JSON.stringify({ event: 'ready', peerId: 'fake-${name}', addresses: ['/ip4/127.0.0.1/tcp/' + port + '/p2p/fake-${name}'], httpUrls: [], pid: process.pid }))
 console.error('${name}: args ' + process.argv.slice(2).join(' '))
-${behaviour === 'exit-soon' ? "setTimeout(() => process.exit(3), 200)" : `process.on('SIGTERM', () => { console.error('${name}: stopping'); process.exit(0) }); setInterval(() => {}, 1000)`}
+${behaviour === 'exit-soon' ? "setTimeout(() => process.exit(3), 200)" : 'setInterval(() => {}, 1000)'}
 `)
   return path
 }
