@@ -37,12 +37,9 @@ async function main(): Promise<number> {
     ? 'kernels: none found; install one (e.g. apt-get install python3-ipykernel)'
     : `kernels: ${peer.kernels.map((k) => `${k.name} (${k.displayName})`).join(', ')}`)
   if (config.projects.length === 0) say(`no projects configured yet: it serves the projects whose admins grant ${peer.peerId} the compute role and ask it (or name them with --project)`)
-  // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
-  const info = { peerId: peer.peerId, addresses: peer.addresses, pid: process.pid, kernels: peer.kernels.map((k) => k.name), capabilities: peer.capabilities }
-  process.stdout.write(JSON.stringify({ event: 'ready', ...info }) + '\n')
-  process.send?.({ type: 'ready', info })
-
-  await new Promise<void>((resolveStop) => {
+  // Handlers first: a supervisor may send SIGTERM the moment it reads the ready line, and a signal that
+  // finds no handler kills the process before it writes its documents to disk.
+  const stopRequested = new Promise<void>((resolveStop) => {
     const onSignal = (signal: string): void => {
       say(`${signal}: shutting kernels down, writing notebooks to disk and stopping`)
       resolveStop()
@@ -52,6 +49,12 @@ async function main(): Promise<number> {
     // Started by a test harness over IPC: do not outlive it.
     process.once('disconnect', () => onSignal('parent gone'))
   })
+  // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
+  const info = { peerId: peer.peerId, addresses: peer.addresses, pid: process.pid, kernels: peer.kernels.map((k) => k.name), capabilities: peer.capabilities }
+  process.stdout.write(JSON.stringify({ event: 'ready', ...info }) + '\n')
+  process.send?.({ type: 'ready', info })
+
+  await stopRequested
   await peer.stop()
   return 0
 }

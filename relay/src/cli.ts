@@ -36,12 +36,9 @@ async function main(): Promise<number> {
   if (config.hosting.mode === 'allowlist' && config.hosting.documents.length + config.hosting.projects.length === 0) {
     process.stderr.write('quire-relay: the allowlist is empty, so this relay hosts no documents; add --allow or --allow-project, or use --hosting grants or open\n')
   }
-  // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
-  process.stdout.write(JSON.stringify({ event: 'ready', peerId: relay.peerId, addresses: relay.addresses, httpUrls: relay.httpUrls, pid: process.pid }) + '\n')
-  process.stderr.write(`quire-relay ${relay.peerId} listening on ${relay.addresses.join(' ')}; HTTP ${relay.httpUrls.join(' ') || 'off'}; hosting ${hosting}\n`)
-  process.send?.({ type: 'ready', info: { peerId: relay.peerId, addresses: relay.addresses, pid: process.pid, httpUrls: relay.httpUrls } })
-
-  await new Promise<void>((resolveStop) => {
+  // Handlers first: a supervisor may send SIGTERM the moment it reads the ready line, and a signal that
+  // finds no handler kills the process before it writes its documents to disk.
+  const stopRequested = new Promise<void>((resolveStop) => {
     const onSignal = (signal: string): void => {
       process.stderr.write(`quire-relay: ${signal}: writing documents to disk and stopping\n`)
       resolveStop()
@@ -51,6 +48,12 @@ async function main(): Promise<number> {
     // Started by a test harness over IPC: do not outlive it.
     process.once('disconnect', () => onSignal('parent gone'))
   })
+  // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
+  process.stdout.write(JSON.stringify({ event: 'ready', peerId: relay.peerId, addresses: relay.addresses, httpUrls: relay.httpUrls, pid: process.pid }) + '\n')
+  process.stderr.write(`quire-relay ${relay.peerId} listening on ${relay.addresses.join(' ')}; HTTP ${relay.httpUrls.join(' ') || 'off'}; hosting ${hosting}\n`)
+  process.send?.({ type: 'ready', info: { peerId: relay.peerId, addresses: relay.addresses, pid: process.pid, httpUrls: relay.httpUrls } })
+
+  await stopRequested
   await relay.stop()
   return 0
 }
