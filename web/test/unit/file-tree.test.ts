@@ -96,6 +96,57 @@ describe('FileTree', () => {
   })
 })
 
+describe('FileTree for a reader', () => {
+  it('offers open and download only, and ignores drops', async () => {
+    const repo = new Repo()
+    const project = repo.import<unknown>(A.save(createProject({ name: 'P', owner: self.peerId }) as A.Doc<unknown>))
+    const blobs = new MemoryBlobs()
+    const ctx = { repo, project, blobs, self }
+    await uploadFiles(ctx, '', [{ path: 'notes.md', bytes: new TextEncoder().encode('n') }])
+    createFolder(ctx, 'docs')
+    const opened: string[] = []
+    const target = document.createElement('div')
+    document.body.appendChild(target)
+    mounted.push(mount(FileTree, { target, props: { project, repo, self, blobs, readOnly: true, onOpen: (id: string) => opened.push(id) } }))
+    await settle()
+    const labels = Array.from(target.querySelectorAll('button')).map((b) => b.getAttribute('aria-label') ?? b.textContent!.trim())
+    expect(labels).toEqual(['Download zip', '▸ docs/', 'notes.md', 'Download'])
+    expect(target.querySelector('[data-testid="file-tree-read-only"]')).not.toBeNull()
+    button(target, 'notes.md').click()
+    expect(opened).toHaveLength(1)
+
+    const file = target.querySelector('li.file')!
+    expect(file.getAttribute('draggable')).toBe('false')
+    const transfer = new DataTransfer()
+    transfer.setData('application/x-quire-entry', JSON.stringify({ kind: 'file', id: opened[0], name: 'notes.md' }))
+    target.querySelector('li.folder')!.dispatchEvent(drag('drop', transfer))
+    const desktop = new DataTransfer()
+    desktop.items.add(new File(['x'], 'x.txt', { type: 'text/plain' }))
+    target.querySelector('ul.root')!.dispatchEvent(drag('drop', desktop))
+    await settle()
+    expect(projectFiles(project).map((e) => e.path).sort()).toEqual(['docs', 'notes.md'])
+  })
+
+  it('draws row actions as inline SVG with an accessible name, not as font glyphs', async () => {
+    const repo = new Repo()
+    const project = repo.import<unknown>(A.save(createProject({ name: 'P', owner: self.peerId }) as A.Doc<unknown>))
+    const blobs = new MemoryBlobs()
+    await uploadFiles({ repo, project, blobs, self }, '', [{ path: 'a/b.md', bytes: new TextEncoder().encode('b') }])
+    const target = document.createElement('div')
+    document.body.appendChild(target)
+    mounted.push(mount(FileTree, { target, props: { project, repo, self, blobs, onOpen: () => {} } }))
+    await settle()
+    button(target, '▸ a/').click()
+    flushSync()
+    const actions = Array.from(target.querySelectorAll<HTMLButtonElement>('.actions button'))
+    expect(actions.map((b) => b.getAttribute('aria-label'))).toEqual(['New file here', 'Upload here', 'Rename or move', 'Delete', 'Download', 'Rename or move', 'Delete'])
+    for (const b of actions) {
+      expect(b.querySelector('svg')).not.toBeNull()
+      expect(b.textContent!.trim()).toBe('')
+    }
+  })
+})
+
 /** happy-dom's DragEvent drops `dataTransfer` from its init, so attach it by hand. */
 function drag(type: string, dataTransfer: DataTransfer): DragEvent {
   const event = new DragEvent(type, { bubbles: true, cancelable: true })

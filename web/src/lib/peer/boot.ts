@@ -6,6 +6,7 @@ import { ComputeHosting } from '../projects/compute-hosting.svelte.js'
 import { RelayHosting } from '../projects/relay-hosting.svelte.js'
 import { Router } from '../routing/router.svelte.js'
 import { loadBootstrapConfig } from './bootstrap-config.js'
+import { DirectLinks } from './direct-links.js'
 import { enableOfflineApp } from './offline-cache.js'
 import { browserPlatform } from './browser-platform.js'
 import type { AppServices } from './context.js'
@@ -28,6 +29,9 @@ export async function bootApp(win: Window = window): Promise<{ session: Session;
   await projects.load()
   const connector = new PeerConnector(session.node, () => session.bootstrap.relays)
   connector.start()
+  // Closes duplicate and dead direct links; the connector dials a peer left without one again.
+  const links = new DirectLinks(session.node, () => session.relayPeerIds)
+  links.start()
   const connections = new ConnectionState(session.node, () => session.relayPeerIds)
   const hosting = new RelayHosting(session, () => projects.entries.map((e) => e.id))
   const computeHosting = new ComputeHosting(session, () => projects.entries.map((e) => e.id))
@@ -36,6 +40,6 @@ export async function bootApp(win: Window = window): Promise<{ session: Session;
   computeHosting.start()
   win.addEventListener('online', () => { session.reconnect(); connector.retryNow() })
   // Tests and the curious reach the session from the console.
-  ;(win as unknown as { quire?: unknown }).quire = { session, projects, connector, connections, hosting, computeHosting }
+  ;(win as unknown as { quire?: unknown }).quire = { session, projects, connector, links, connections, hosting, computeHosting }
   return { session, app: { session, projects, connector, connections, hosting, computeHosting, router: new Router(win) } }
 }
