@@ -3,10 +3,18 @@
  * into the notebook's kernel area, shut down when idle too long or when the slot is needed elsewhere.
  */
 import type { DocHandle } from '@automerge/automerge-repo'
-import { setKernelState, type KernelStatusName, type NotebookDoc } from '@quire/crdt'
+import { setKernelState, type KernelState, type KernelStatusName, type NotebookDoc } from '@quire/crdt'
 import type { Kernel, KernelStatus } from '../kernel/types.js'
 import type { SlotHolder } from './kernel-slots.js'
 import type { ExecutorEnvironment } from './types.js'
+
+/** A kernel status held back while a cell ran (see `KernelSession.hold`). */
+export interface HeldStatus {
+  readonly status: KernelStatusName
+  readonly message: string | undefined
+  /** How many statuses had been written when it was released: a later one (a death) must not be overwritten. */
+  readonly writes?: number
+}
 
 export class KernelSession implements SlotHolder {
   readonly #env: ExecutorEnvironment
@@ -17,8 +25,11 @@ export class KernelSession implements SlotHolder {
   #starting: Promise<Kernel> | undefined
   #spec = 'python3'
   #written = ''
+  #writes = 0
   #idleTimer: ReturnType<typeof setTimeout> | undefined
   #busy = false
+  /** While a cell runs: busy/idle statuses wait here (see `hold`). */
+  #held: { ms: number; pending?: HeldStatus; timer?: ReturnType<typeof setTimeout> } | undefined
   /** Why the current kernel died, for the cell it was running. */
   #deathReason: string | undefined
   lastUsed = 0
@@ -137,19 +148,78 @@ export class KernelSession implements SlotHolder {
     return this.stop(reason)
   }
 
+  /**
+   * While a cell runs, holds the kernel's busy/idle statuses back for up to `ms` instead of writing each as
+   * a change of its own: a fast cell goes busy then idle within milliseconds, and each change costs a sync
+   * round and a save, on the path of the cell's result. `release` hands the last held status over for the
+   * cell's final change (`writeInto`); a cell still running after `ms` gets its status written then. Other
+   * statuses (starting, restarting, dead) are written at once, replacing anything held.
+   */
+  hold(ms: number): void {
+    const left = this.release()
+    if (left !== undefined) this.#put(left.status, left.message)
+    this.#held = { ms }
+  }
+
+  /** Stops holding; returns the held status if the kernel area does not say it yet. */
+  release(): HeldStatus | undefined {
+    const held = this.#held
+    this.#held = undefined
+    if (held === undefined) return undefined
+    if (held.timer !== undefined) clearTimeout(held.timer)
+    const pending = held.pending
+    if (pending === undefined || this.#key(pending.status, pending.message) === this.#written) return undefined
+    return { ...pending, writes: this.#writes }
+  }
+
+  /**
+   * Writes a released status inside the caller's change. Not deduplicated: the caller may retry the change
+   * after a rollback, and the status must then be written again.
+   */
+  writeInto(doc: NotebookDoc, held: HeldStatus): void {
+    if (held.writes !== this.#writes) return
+    setKernelState(doc, this.#state(held.status, held.message))
+    this.#written = this.#key(held.status, held.message)
+  }
+
   /** Writes the kernel area unless it already says exactly this. */
   write(status: KernelStatusName, message?: string, spec?: string): void {
     if (spec !== undefined) this.#spec = spec
-    const key = `${status}\n${message ?? ''}\n${this.#spec}`
+    const held = this.#held
+    if (held !== undefined && spec === undefined && (status === 'busy' || status === 'idle')) {
+      held.pending = { status, message }
+      held.timer ??= setTimeout(() => {
+        held.timer = undefined
+        const pending = held.pending
+        held.pending = undefined
+        if (pending !== undefined && this.#held === held) this.#put(pending.status, pending.message)
+      }, held.ms)
+      return
+    }
+    if (held !== undefined) held.pending = undefined
+    this.#put(status, message)
+  }
+
+  #put(status: KernelStatusName, message: string | undefined): void {
+    const key = this.#key(status, message)
     if (key === this.#written) return
-    this.#written = key
     try {
-      this.#handle.change((doc) => setKernelState(doc, {
-        peer: this.#env.peerId, spec: this.#spec, status, updatedAt: this.#now(),
-        ...(message !== undefined && { message: message.slice(0, 4000) }),
-      }))
+      this.#handle.change((doc) => setKernelState(doc, this.#state(status, message)))
+      this.#written = key
+      this.#writes++
     } catch (err) {
       this.#env.log(`could not write the kernel state: ${(err as Error).message}`)
+    }
+  }
+
+  #key(status: KernelStatusName, message: string | undefined): string {
+    return `${status}\n${message ?? ''}\n${this.#spec}`
+  }
+
+  #state(status: KernelStatusName, message: string | undefined): KernelState {
+    return {
+      peer: this.#env.peerId, spec: this.#spec, status, updatedAt: this.#now(),
+      ...(message !== undefined && { message: message.slice(0, 4000) }),
     }
   }
 

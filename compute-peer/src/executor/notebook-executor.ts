@@ -3,7 +3,7 @@
  * (execution goes through documents, not RPC). Cells run one at a time, by request time then by place;
  * interrupt and restart requests in the kernel area are acted on once each, even while a cell runs.
  */
-import type { DocHandle } from '@automerge/automerge-repo'
+import type { DocHandle, DocHandleChangePayload } from '@automerge/automerge-repo'
 import {
   appendOutput,
   clearOutputs,
@@ -21,7 +21,7 @@ import {
 import type { ExecuteReply } from '../kernel/types.js'
 import { KernelSession } from './kernel-session.js'
 import { OutputWriter } from './output-writer.js'
-import { queuedCells, runningCells, type QueuedCell } from './queue.js'
+import { kernelspecOf, queuedCellsOf, readOneCell, runningCells, type QueuedCell } from './queue.js'
 import type { NotebookExecutorInit } from './types.js'
 
 const DEFAULT_SPEC = 'python3'
@@ -41,7 +41,18 @@ export class NotebookExecutor {
   /** Requests (cell runs, kernel requests) of peers not known as writers: when first seen. */
   readonly #unknownSince = new Map<string, number>()
   #graceTimer: ReturnType<typeof setTimeout> | undefined
-  readonly #onChange = (): void => this.#wake()
+  /**
+   * Every change wakes the executor at once (no timer: a queued cell is picked up in the same tick), but
+   * only the parts it concerns: a change of the kernel area alone (our own busy/idle writes) needs no look
+   * at the cells, and a change without a kernel request needs no look at the requests.
+   */
+  readonly #onChange = ({ patches }: DocHandleChangePayload<NotebookDoc>): void => {
+    if (patches === undefined || patches.length === 0) return this.#wake()
+    const top = new Set(patches.map((p) => p.path[0]))
+    const requests = top.has('kernelRequests') || top.has(undefined)
+    const cells = [...top].some((key) => key !== 'kernel' && key !== 'kernelRequests' && key !== 'compute')
+    this.#wake({ requests, cells })
+  }
 
   constructor(init: NotebookExecutorInit) {
     this.#init = init
@@ -102,9 +113,10 @@ export class NotebookExecutor {
     }
   }
 
-  #wake(): void {
+  #wake(what: { requests: boolean; cells: boolean } = { requests: true, cells: true }): void {
     if (this.#stopped) return
-    this.#requests = this.#requests.then(() => this.#handleRequests()).catch((err: unknown) => this.#log(`kernel request failed: ${(err as Error).message}`))
+    if (what.requests) this.#requests = this.#requests.then(() => this.#handleRequests()).catch((err: unknown) => this.#log(`kernel request failed: ${(err as Error).message}`))
+    if (!what.cells) return
     if (this.#loop !== undefined) {
       this.#dirty = true
       return
@@ -129,7 +141,7 @@ export class NotebookExecutor {
 
   /** The first cell to run; queued cells of non-writers are marked as refused on the way. */
   async #nextCell(): Promise<QueuedCell | undefined> {
-    for (const cell of queuedCells(readNotebook(this.#handle.doc()))) {
+    for (const cell of queuedCellsOf(this.#handle.doc())) {
       const verdict = await this.#writerVerdict(cell.requestedBy, `cell ${cell.id} ${cell.requestedAt}`)
       if (verdict === 'yes') return cell
       if (verdict === 'wait') continue
@@ -157,16 +169,19 @@ export class NotebookExecutor {
     const running: { cell: QueuedCell; startedAt: number; abortReason?: string } = { cell, startedAt }
     this.#running = running
     const use = this.#session.use()
+    const flushMs = this.#init.env.flushMs ?? 150
     const writer = new OutputWriter({
       handle: this.#handle, cellId: cell.id, blobs: this.#init.env.blobs,
-      flushMs: this.#init.env.flushMs ?? 150, maxStreamChars: this.#init.env.maxStreamChars ?? 1_000_000,
+      flushMs, maxStreamChars: this.#init.env.maxStreamChars ?? 1_000_000,
       log: (line) => this.#log(line),
     })
     let reply: ExecuteReply | undefined
     let failure: { ename: string; evalue: string } | undefined
     try {
-      const spec = readNotebook(this.#handle.doc()).kernelspec?.name ?? DEFAULT_SPEC
+      const spec = kernelspecOf(this.#handle.doc())?.name ?? DEFAULT_SPEC
       const kernel = await this.#session.ensure(spec)
+      // The kernel's busy/idle go into the cell's last change (or out after flushMs, as outputs do).
+      this.#session.hold(flushMs)
       reply = await kernel.execute(cell.source, { onOutput: (o) => writer.push(o) })
       if (reply.status === 'aborted') {
         failure = { ename: 'Aborted', evalue: running.abortReason ?? this.#session.takeDeathReason() ?? 'the kernel stopped before the cell finished' }
@@ -181,14 +196,21 @@ export class NotebookExecutor {
       this.#running = undefined
     }
     if (failure !== undefined) writer.push({ type: 'error', ename: failure.ename, evalue: failure.evalue, traceback: [] })
-    await writer.finish()
     const ok = failure === undefined && reply?.status === 'ok'
-    this.#change((doc) => {
-      // A member who queued the cell again while it ran wants it run again: leave that request alone.
-      const now = readNotebook(doc).cells.find((c) => c.id === cell.id)
-      if (now?.cellType !== 'code' || now.execution.status !== 'running' || now.execution.startedAt !== startedAt) return
-      setExecutionState(doc, cell.id, { ...base, status: ok ? 'done' : 'error', finishedAt: this.#now() })
-      setExecutionCount(doc, cell.id, reply?.executionCount ?? null)
+    // The last outputs, the end state and the kernel's status in one change: one sync round, one save.
+    const kernelStatus = this.#session.release()
+    await writer.finish((doc) => {
+      if (kernelStatus !== undefined) this.#session.writeInto(doc, kernelStatus)
+      try {
+        // A member who queued the cell again while it ran wants it run again: leave that request alone.
+        const now = readOneCell(doc, cell.id)
+        if (now?.cellType !== 'code' || now.execution.status !== 'running' || now.execution.startedAt !== startedAt) return
+        setExecutionState(doc, cell.id, { ...base, status: ok ? 'done' : 'error', finishedAt: this.#now() })
+        setExecutionCount(doc, cell.id, reply?.executionCount ?? null)
+      } catch (err) {
+        // Deleted by a member meanwhile: not an error of ours.
+        this.#log(`notebook ${this.#handle.documentId}: ${(err as Error).message}`)
+      }
     })
     // As Jupyter does on an error: what was queued before the error ("run all") is not run after it.
     if (!ok) this.#cancelQueued(this.#now(), cell.id)
@@ -265,7 +287,7 @@ export class NotebookExecutor {
 
   /** Sets back to idle the cells queued at or before `until` (but not `except`). */
   #cancelQueued(until: number, except?: string): void {
-    const cells = queuedCells(readNotebook(this.#handle.doc())).filter((c) => c.id !== except && (c.requestedAt ?? 0) <= until)
+    const cells = queuedCellsOf(this.#handle.doc()).filter((c) => c.id !== except && (c.requestedAt ?? 0) <= until)
     if (cells.length === 0) return
     this.#change((doc) => {
       for (const cell of cells) setExecutionState(doc, cell.id, { status: 'idle' })
@@ -277,7 +299,7 @@ export class NotebookExecutor {
   }
 
   #stillQueued(cell: QueuedCell): boolean {
-    const now = readNotebook(this.#handle.doc()).cells.find((c) => c.id === cell.id)
+    const now = readOneCell(this.#handle.doc(), cell.id)
     return now?.cellType === 'code' && now.execution.status === 'queued' && now.execution.requestedAt === cell.requestedAt
   }
 

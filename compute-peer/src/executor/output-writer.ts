@@ -5,9 +5,10 @@
  * name merged into one insertion. Order is kept: images become blobs before anything after them is written.
  */
 import type { DocHandle } from '@automerge/automerge-repo'
-import { appendDisplayData, appendOutput, clearOutputs, CrdtError, readNotebook, updateDisplayData, type NotebookDoc, type Output } from '@quire/crdt'
+import { appendDisplayData, appendOutput, clearOutputs, CrdtError, updateDisplayData, type NotebookDoc, type Output } from '@quire/crdt'
 import type { KernelOutput } from '../kernel/types.js'
 import { toDocumentBundle, toDocumentMetadata, type BlobSink } from './mime-bundle.js'
+import { readOneCell } from './queue.js'
 
 /** Options of {@link OutputWriter}. */
 export interface OutputWriterInit {
@@ -82,11 +83,16 @@ export class OutputWriter {
     this.#stream(name, text)
   }
 
-  /** Writes everything still buffered; resolves once it is in the document. */
-  async finish(): Promise<void> {
+  /**
+   * Writes everything still buffered; resolves once it is in the document. `final` (the cell's end state)
+   * goes into the same change as the last outputs, so a fast cell's result reaches members as one change
+   * (each change costs a sync round and a save); if that change fails, the outputs are written as before
+   * and `final` on its own.
+   */
+  async finish(final?: (doc: NotebookDoc) => void): Promise<void> {
     if (this.#timer !== undefined) clearTimeout(this.#timer)
     this.#timer = undefined
-    await this.#flush()
+    await this.#flush(final)
   }
 
   #stream(name: string, text: string): void {
@@ -117,15 +123,18 @@ export class OutputWriter {
     }, this.#init.flushMs)
   }
 
-  #flush(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#write())
+  #flush(final?: (doc: NotebookDoc) => void): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#write(final))
     return this.#flushing
   }
 
-  async #write(): Promise<void> {
+  async #write(final?: (doc: NotebookDoc) => void): Promise<void> {
     const ops = this.#ops
     this.#ops = []
-    if (ops.length === 0 || this.#gone) return
+    if (ops.length === 0 || this.#gone) {
+      if (final !== undefined) this.#init.handle.change(final)
+      return
+    }
     type Ready = { kind: 'stream'; name: string; text: string } | { kind: 'clear' } | { kind: 'output'; output: Output } | { kind: 'display'; output: Output; displayId: string } | { kind: 'update'; displayId: string; output: Output }
     const ready: Ready[] = []
     for (const op of ops) {
@@ -140,22 +149,37 @@ export class OutputWriter {
       }
     }
     const { cellId } = this.#init
+    const apply = (doc: NotebookDoc): void => {
+      for (const op of ready) {
+        if (op.kind === 'clear') clearOutputs(doc, cellId)
+        else if (op.kind === 'stream') appendOutput(doc, cellId, { output_type: 'stream', name: op.name, text: op.text })
+        else if (op.kind === 'display' && op.output.output_type === 'display_data') appendDisplayData(doc, cellId, op.output, op.displayId)
+        else if (op.kind === 'update' && op.output.output_type === 'display_data') updateDisplayData(doc, op.displayId, { data: op.output.data, metadata: op.output.metadata })
+        else if (op.kind === 'output') appendOutput(doc, cellId, op.output)
+      }
+    }
+    if (final !== undefined) {
+      try {
+        this.#init.handle.change((doc) => {
+          apply(doc)
+          final(doc)
+        })
+        return
+      } catch {
+        // A failed change leaves the document as it was: retried below in two, so the outputs' fault is
+        // handled (and reported) as before and the end state is written anyway.
+      }
+    }
     try {
-      this.#init.handle.change((doc) => {
-        for (const op of ready) {
-          if (op.kind === 'clear') clearOutputs(doc, cellId)
-          else if (op.kind === 'stream') appendOutput(doc, cellId, { output_type: 'stream', name: op.name, text: op.text })
-          else if (op.kind === 'display' && op.output.output_type === 'display_data') appendDisplayData(doc, cellId, op.output, op.displayId)
-          else if (op.kind === 'update' && op.output.output_type === 'display_data') updateDisplayData(doc, op.displayId, { data: op.output.data, metadata: op.output.metadata })
-          else if (op.kind === 'output') appendOutput(doc, cellId, op.output)
-        }
-      })
+      this.#init.handle.change(apply)
     } catch (err) {
       // The cell was deleted (or made a markdown cell) by a member while it ran: its outputs have nowhere to go.
       if (!(err instanceof CrdtError)) throw err
-      const cell = readNotebook(this.#init.handle.doc()).cells.find((c) => c.id === cellId)
+      const cell = readOneCell(this.#init.handle.doc(), cellId)
       if (cell?.cellType !== 'code') this.#gone = true
       else this.#init.log(`outputs of cell ${cellId} were dropped: ${err.message}`)
+    } finally {
+      if (final !== undefined) this.#init.handle.change(final)
     }
   }
 }
