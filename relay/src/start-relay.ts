@@ -87,9 +87,14 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       ...(config.announce.length > 0 && { announce: config.announce }),
       ...(config.bootstrap.length + config.peers.length > 0 && { bootstrap: [...config.bootstrap, ...config.peers] }),
       allowLoopback: config.allowLoopback,
-      // libp2p refuses inbound connections past the limit before upgrading them (and prunes the least
-      // valuable ones).
-      connectionManager: { maxConnections: config.limits.maxConnections },
+      // libp2p refuses inbound connections past these limits before upgrading them (and prunes the least
+      // valuable ones past maxConnections). The per-host rate and the pending cap are set for a relay (RL54,
+      // see DEFAULT_LIMITS): libp2p's own defaults refuse most of a NAT's worth of peers reconnecting at once.
+      connectionManager: {
+        maxConnections: config.limits.maxConnections,
+        inboundConnectionThreshold: config.limits.inboundConnectionThreshold,
+        maxIncomingPendingConnections: config.limits.maxIncomingPendingConnections,
+      },
       relayLimits: {
         maxReservations: config.limits.maxReservations,
         reservationTtlMs: config.limits.reservationTtlMs,

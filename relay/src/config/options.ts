@@ -35,6 +35,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxDocsPerPeer', kind: 'int', min: 0, help: 'Open hosting: documents one peer may bring.', shownDefault: '100' },
   { key: 'maxBytesPerPeer', kind: 'int', min: 0, help: 'Open hosting: bytes of changes one peer may store.', shownDefault: '104857600 (100 MiB)' },
   { key: 'maxConnections', kind: 'int', min: 1, help: 'Open connections at most; newer inbound ones beyond it are closed.', shownDefault: '1024' },
+  { key: 'inboundConnectionThreshold', kind: 'int', min: 1, help: 'New inbound connections one host (IP address) may open per second; more are refused before any handshake. Peers behind one NAT share it.', shownDefault: '100' },
+  { key: 'maxIncomingPendingConnections', kind: 'int', min: 1, help: 'Inbound connections being upgraded (encryption, muxer) at once; more are refused until one finishes.', shownDefault: '64' },
   { key: 'maxLoadedDocuments', kind: 'int', min: 1, help: 'Documents kept in memory at most; least recently used idle ones are unloaded.', shownDefault: '1000' },
   { key: 'idleUnloadMs', kind: 'int', min: 0, help: 'Unload a document no peer has synced for this many ms.', shownDefault: '60000' },
   { key: 'maxReservations', kind: 'int', min: 0, help: 'Circuit relay: peers holding a reservation at once (one per peer).', shownDefault: '512' },

@@ -32,6 +32,10 @@ export type HostingPolicyConfig =
 export interface RelayLimitsConfig {
   /** Open connections (inbound and outbound) at most; newer inbound ones beyond it are closed. */
   maxConnections: number
+  /** New inbound connections one host (IP address) may open per second; more are refused before upgrading. */
+  inboundConnectionThreshold: number
+  /** Inbound connections being upgraded (noise, muxer) at once; more are refused until one finishes. */
+  maxIncomingPendingConnections: number
   /** Documents kept in memory at most; the least recently used idle ones are unloaded beyond it. */
   maxLoadedDocuments: number
   /** A document no peer has synced for this long is unloaded (ms). */
@@ -80,6 +84,17 @@ export interface RelayConfig {
 export const DEFAULT_LIMITS: RelayLimitsConfig = {
   // A small institution's relay: a few hundred browsers plus relays and compute peers.
   maxConnections: 1024,
+  // libp2p's default (5 a second per host) is for a peer that sees a few peers per address. A relay sees a
+  // whole institution behind one NAT address reconnect at once after a restart or a network blip: at 5 a
+  // second, 200 browsers take 40 s of refusals and retries. 100 a second lets `maxConnections` peers from
+  // one address back in about 10 s, while one host still cannot open connections without bound.
+  inboundConnectionThreshold: 100,
+  // Each pending connection is a noise handshake in progress (its buffers and key exchange). libp2p's
+  // default of 10 refuses most of a burst of reconnections; 64 lets one through while bounding the
+  // handshakes in flight, and connections past it are refused before any handshake starts. Much higher is
+  // worse on a loaded machine: with 256, a 200-peer burst started every handshake at once and too few
+  // finished before their timeouts (bench/RESULTS.md, relay section).
+  maxIncomingPendingConnections: 64,
   // Automerge documents cost roughly 10 to 100 KB each in memory; 1,000 bounds a busy relay to ~100 MB.
   maxLoadedDocuments: 1000,
   // Long enough that a peer reconnecting after a blip does not reload the document.

@@ -185,6 +185,8 @@ function buildConfig(get: <T extends Value>(key: string) => T | undefined, origi
       : { mode, documents: allow, projects: allowProject },
     limits: {
       maxConnections: limit('maxConnections'),
+      inboundConnectionThreshold: limit('inboundConnectionThreshold'),
+      maxIncomingPendingConnections: limit('maxIncomingPendingConnections'),
       maxLoadedDocuments: limit('maxLoadedDocuments'),
       idleUnloadMs: limit('idleUnloadMs'),
       maxReservations: limit('maxReservations'),

@@ -69,9 +69,9 @@ export class DocUnloader {
       for (const h of candidates) {
         const idle = now - (this.#touched.get(h.documentId) ?? 0) >= idleMs
         if (!idle && excess <= 0) break
-        // removeFromCache ends with a flush of every loaded document, which throws on documents that are
-        // not ready (still being requested); the handle is gone by then, so that error is harmless.
-        // Written first: removeFromCache writes the other documents, not the one it unloads.
+        // Written first: removeFromCache (automerge-repo 2.5.6) writes nothing, it only drops the handle and
+        // its synchronizer, so a change still inside the save throttle would be lost. A failed write is not
+        // fatal here: acknowledged changes are already on disk (RL20), and a peer resends the others.
         await repo.flush([h.documentId]).catch(() => {})
         if (this.#inUse(h.documentId) || !h.isReady()) continue
         await repo.removeFromCache(h.documentId).catch(() => {})
