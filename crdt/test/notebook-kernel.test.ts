@@ -66,8 +66,18 @@ describe('kernel state', () => {
 })
 
 describe('kernel requests', () => {
-  it('[N23] requests get ids and concurrent requests both survive', () => {
+  it('[N23] a new notebook has the requests map, so two peers\' first requests land in one map', () => {
     const base = createNotebook()
+    const a = change(A.clone(base), (d) => { requestKernel(d, { action: 'interrupt', requestedBy: ALICE, requestedAt: 10 }) })
+    const b = change(A.clone(base), (d) => { requestKernel(d, { action: 'restart', requestedBy: PEER, requestedAt: 5 }) })
+    const merged = A.merge(A.clone(a), b)
+    expect(A.getConflicts(merged, 'kernelRequests')).toBeUndefined() // one value, not two conflicting maps
+    expect(readKernel(merged).requests.map((r) => r.action)).toEqual(['restart', 'interrupt'])
+  })
+
+  it('[N23] requests get ids and concurrent requests both survive', () => {
+    // A notebook from before the map was created with it: each peer's first request creates the map.
+    const base = change(createNotebook(), (d) => { delete (d as unknown as Record<string, unknown>)['kernelRequests'] })
     let idA = ''
     let idB = ''
     const a = change(A.clone(base), (d) => { idA = requestKernel(d, { action: 'interrupt', requestedBy: ALICE, requestedAt: 10 }) })

@@ -33,6 +33,7 @@ export function notebookValue(metadata: JsonObject): NotebookDoc {
     metadata: toStoredObject(metadata),
     cellOrder: [],
     cells: {},
+    kernelRequests: {},
   }
 }
 

@@ -142,6 +142,11 @@ export interface NotebookDoc {
   /** Display order. May hold duplicates or stale ids after concurrent moves; the reader resolves them. */
   cellOrder: StoredString[]
   cells: { [id: string]: CellDoc }
+  /**
+   * Interrupt and restart requests of members (N23-N25), created empty with the notebook so that two peers'
+   * first requests land in one map instead of two conflicting ones. Older notebooks may lack it.
+   */
+  kernelRequests?: { [id: string]: StoredJson }
 }
 
 /** A cell as the reader returns it: validated, defaults filled in, strings as plain JS strings. */
