@@ -13,7 +13,8 @@
  * answer is news). Each change of either side costs a bounded number of messages.
  */
 import { next as A } from '@automerge/automerge'
-import { NetworkAdapter, type DocumentId, type Message, type NetworkAdapterInterface, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import type { DocumentId, Message, NetworkAdapterInterface } from '@automerge/automerge-repo'
+import { WrappingAdapter } from '../sync/wrapping-adapter.js'
 import type { ProjectIndex } from './project-index.js'
 
 /** Remembered (peer, document) pairs at most, for the loop guard and for logging once. */
@@ -63,9 +64,8 @@ interface PairState {
 }
 
 /** See the module comment; use it through {@link accessWriteFilter} and `createQuireRepo`'s `wrapNetwork`. */
-export class AccessWriteFilter extends NetworkAdapter {
+export class AccessWriteFilter extends WrappingAdapter {
   readonly stats: WriteFilterStats = { changesDropped: 0, messagesStripped: 0, repeatsDropped: 0, refusals: {} }
-  readonly #inner: NetworkAdapterInterface
   readonly #index: ProjectIndex
   readonly #now: () => number
   readonly #log: ((dropped: DroppedChanges) => void) | undefined
@@ -74,36 +74,16 @@ export class AccessWriteFilter extends NetworkAdapter {
   readonly #pairs = new Map<string, PairState>()
 
   constructor(init: AccessWriteFilterInit) {
-    super()
-    this.#inner = init.inner
+    super(init.inner)
     this.#index = init.index
     this.#now = init.now ?? Date.now
     this.#log = init.log
-    this.#inner.on('close', () => this.emit('close'))
-    this.#inner.on('peer-candidate', (p) => this.#inOrder(p.peerId, () => { this.emit('peer-candidate', p) }))
-    this.#inner.on('peer-disconnected', (p) => this.#inOrder(p.peerId, () => {
+    this.inner.on('peer-candidate', (p) => this.#inOrder(p.peerId, () => { this.emit('peer-candidate', p) }))
+    this.inner.on('peer-disconnected', (p) => this.#inOrder(p.peerId, () => {
       this.#forget(p.peerId)
       this.emit('peer-disconnected', p)
     }))
-    this.#inner.on('message', (m) => this.#inOrder(m.senderId, () => this.#receive(m)))
-  }
-
-  override isReady(): boolean {
-    return this.#inner.isReady()
-  }
-
-  override whenReady(): Promise<void> {
-    return this.#inner.whenReady()
-  }
-
-  override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
-    this.peerId = peerId
-    this.peerMetadata = peerMetadata ?? {}
-    this.#inner.connect(peerId, peerMetadata)
-  }
-
-  override disconnect(): void {
-    this.#inner.disconnect()
+    this.inner.on('message', (m) => this.#inOrder(m.senderId, () => this.#receive(m)))
   }
 
   override send(message: Message): void {
@@ -114,7 +94,7 @@ export class AccessWriteFilter extends NetworkAdapter {
         pair.outChanged = true
       }
     }
-    this.#inner.send(message)
+    this.inner.send(message)
   }
 
   /** Resolves once every event received so far has been handed on (or dropped). */

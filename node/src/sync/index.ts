@@ -3,5 +3,6 @@ export { DEFAULT_MAX_FRAME_BYTES, encodeFrame, encodeVarint, FrameDecoder } from
 export { SYNC_PROTOCOL_VERSION, type HelloFrame } from './message-guard.js'
 export { DEFAULT_MAX_SYNC_STREAMS, Libp2pSyncAdapter, SYNC_PROTOCOL, type SyncAdapterInit, type SyncLibp2p } from './libp2p-sync-adapter.js'
 export { enableImmediateSync, type ImmediateSyncOptions } from './immediate-sync.js'
+export { WrappingAdapter } from './wrapping-adapter.js'
 export { createQuireRepo, type QuireRepo, type QuireRepoInit, type NetworkWrapper } from './create-quire-repo.js'
 export type { SyncLogEntry, SyncStats } from './sync-stats.js'

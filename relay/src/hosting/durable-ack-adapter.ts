@@ -1,6 +1,7 @@
 import { next as A } from '@automerge/automerge'
 import { FairSlots } from './fair-slots.js'
-import { NetworkAdapter, type DocumentId, type Message, type NetworkAdapterInterface, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
+import type { DocumentId, Message, NetworkAdapterInterface, PeerId } from '@automerge/automerge-repo'
+import { WrappingAdapter } from '@quire/node'
 
 /** Options of {@link DurableAckAdapter}. */
 export interface DurableAckAdapterInit {
@@ -73,9 +74,8 @@ interface DocQueue {
  * Why a wrapper: the repo generates sync messages in its private DocSynchronizer and offers no hook
  * between "message generated" and "message sent" other than the network adapter's `send`.
  */
-export class DurableAckAdapter extends NetworkAdapter {
+export class DurableAckAdapter extends WrappingAdapter {
   readonly stats: DurableAckStats = { held: 0, persists: 0, persistMs: 0, persistFailures: 0, refused: {} }
-  readonly #inner: NetworkAdapterInterface
   readonly #persist: (documentId: DocumentId) => Promise<void>
   readonly #admit: ((message: Message) => string | undefined) | undefined
   readonly #log: (line: string) => void
@@ -92,46 +92,30 @@ export class DurableAckAdapter extends NetworkAdapter {
   #closed = false
 
   constructor(init: DurableAckAdapterInit) {
-    super()
-    this.#inner = init.inner
+    super(init.inner)
     this.#persist = init.persist
     this.#admit = init.admit
     this.#hasHeads = init.hasHeads
     this.#log = init.log ?? ((line) => console.error(line))
     this.#slots = new FairSlots(init.maxConcurrentWrites ?? 2)
-    this.#inner.on('close', () => this.emit('close'))
-    this.#inner.on('peer-candidate', (p) => this.emit('peer-candidate', p))
-    this.#inner.on('peer-disconnected', (p) => {
+    this.inner.on('peer-candidate', (p) => this.emit('peer-candidate', p))
+    this.inner.on('peer-disconnected', (p) => {
       // A held message belongs to the sync session that just ended; sent on the next session it would
       // describe a sync state the peer no longer has.
       this.#dropFor(p.peerId)
       this.emit('peer-disconnected', p)
     })
-    this.#inner.on('message', (m) => this.#receive(m))
-  }
-
-  override isReady(): boolean {
-    return this.#inner.isReady()
-  }
-
-  override whenReady(): Promise<void> {
-    return this.#inner.whenReady()
-  }
-
-  override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
-    this.peerId = peerId
-    this.peerMetadata = peerMetadata ?? {}
-    this.#inner.connect(peerId, peerMetadata)
+    this.inner.on('message', (m) => this.#receive(m))
   }
 
   override disconnect(): void {
     this.#closed = true
-    this.#inner.disconnect()
+    super.disconnect()
   }
 
   override send(message: Message): void {
     if ((message.type !== 'sync' && message.type !== 'request') || this.#closed) {
-      this.#inner.send(message)
+      this.inner.send(message)
       return
     }
     const documentId = message.documentId as DocumentId
@@ -143,7 +127,7 @@ export class DurableAckAdapter extends NetworkAdapter {
       this.#unwritten.get(documentId)?.has(target) === true ||
       queue?.messages.some((h) => h.message.targetId === target) === true
     if (!mustHold) {
-      this.#inner.send(message)
+      this.inner.send(message)
       return
     }
     if (queue === undefined) this.#queues.set(documentId, (queue = { messages: [], running: false }))
@@ -208,7 +192,7 @@ export class DurableAckAdapter extends NetworkAdapter {
         if (!ok || this.#closed) continue
         this.#markWritten(documentId, covered)
         for (const { message, session } of batch) {
-          if (session === (this.#sessions.get(message.targetId) ?? 0)) this.#inner.send(message)
+          if (session === (this.#sessions.get(message.targetId) ?? 0)) this.inner.send(message)
         }
       }
     } finally {
@@ -273,7 +257,7 @@ export class DurableAckAdapter extends NetworkAdapter {
     this.stats.refused[refusal] = (this.stats.refused[refusal] ?? 0) + 1
     const documentId = 'documentId' in message ? (message.documentId as DocumentId | undefined) : undefined
     if (documentId !== undefined && this.peerId !== undefined) {
-      this.#inner.send({ type: 'doc-unavailable', documentId, senderId: this.peerId, targetId: message.senderId })
+      this.inner.send({ type: 'doc-unavailable', documentId, senderId: this.peerId, targetId: message.senderId })
     }
   }
 }
