@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `quire-compute` command. Node entry point: the node package's polyfills load with @quire/node, which
 // is imported (through start-compute-peer) before anything touches libp2p.
-import { installCrashGuard } from '@quire/node'
+import { daemonConfigOrExit, installCrashGuard } from '@quire/node'
 import { helpText } from './config/help.js'
 import { resolveComputeConfig } from './config/resolve-config.js'
 import { startComputePeer } from './daemon/start-compute-peer.js'
@@ -12,21 +12,9 @@ import { ComputeError } from './errors.js'
 installCrashGuard((line) => process.stderr.write(`quire-compute: ${line}\n`))
 
 async function main(): Promise<number> {
-  let resolved
-  try {
-    resolved = resolveComputeConfig(process.argv.slice(2))
-  } catch (err) {
-    if (err instanceof ComputeError) {
-      process.stderr.write(`quire-compute: ${err.message}\n(${err.code}; see quire-compute --help)\n`)
-      return 2
-    }
-    throw err
-  }
-  if (resolved.help || resolved.config === undefined) {
-    process.stdout.write(helpText())
-    return 0
-  }
-  const config = resolved.config
+  const start = daemonConfigOrExit('quire-compute', () => resolveComputeConfig(process.argv.slice(2)), helpText, ComputeError)
+  if ('exitCode' in start) return start.exitCode
+  const config = start.config
   const peer = await startComputePeer(config)
   const say = (line: string): boolean => process.stderr.write(`quire-compute: ${line}\n`)
   say(`peer id ${peer.peerId}`)

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `quire-relay` command. Node entry point: the node package's polyfills load with @quire/node, which
 // is imported (through start-relay) before anything touches libp2p.
-import { installCrashGuard } from '@quire/node'
+import { daemonConfigOrExit, installCrashGuard } from '@quire/node'
 import { helpText } from './config/help.js'
 import { resolveRelayConfig } from './config/resolve-config.js'
 import { RelayError } from './errors.js'
@@ -12,21 +12,9 @@ import { startRelay } from './start-relay.js'
 installCrashGuard((line) => process.stderr.write(`quire-relay: ${line}\n`))
 
 async function main(): Promise<number> {
-  let resolved
-  try {
-    resolved = resolveRelayConfig(process.argv.slice(2))
-  } catch (err) {
-    if (err instanceof RelayError) {
-      process.stderr.write(`quire-relay: ${err.message}\n(${err.code}; see quire-relay --help)\n`)
-      return 2
-    }
-    throw err
-  }
-  if (resolved.help || resolved.config === undefined) {
-    process.stdout.write(helpText())
-    return 0
-  }
-  const config = resolved.config
+  const start = daemonConfigOrExit('quire-relay', () => resolveRelayConfig(process.argv.slice(2)), helpText, RelayError)
+  if ('exitCode' in start) return start.exitCode
+  const config = start.config
   const relay = await startRelay(config)
   const hosting = config.hosting.mode === 'open'
     ? `open (${config.hosting.maxDocumentsPerPeer} documents, ${config.hosting.maxBytesPerPeer} bytes per peer)`

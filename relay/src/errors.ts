@@ -1,3 +1,5 @@
+import { CodedError } from '@quire/crdt'
+
 /** Stable codes of {@link RelayError}; log lines, metrics and tests use them, so they never change. */
 export type RelayErrorCode =
   /** A command-line flag is unknown or its value is invalid. */
@@ -14,14 +16,7 @@ export type RelayErrorCode =
   | 'RELAY_HTTP_UNAVAILABLE'
 
 /** A relay cannot start or run as configured; the message says what happened and what to do. */
-export class RelayError extends Error {
-  readonly code: RelayErrorCode
-  constructor(code: RelayErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'RelayError'
-    this.code = code
-  }
-}
+export class RelayError extends CodedError<RelayErrorCode> {}
 
 /** Why a relay refused a peer's document; logged and counted in metrics by this code. */
 export type RefusalCode =

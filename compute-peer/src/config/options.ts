@@ -1,25 +1,13 @@
 /**
  * The one table of compute peer options: it drives the flag parser, the environment variables, the config
- * file's fields and `--help`, so the four never disagree.
+ * file's fields and `--help` (through @quire/node's daemon options), so the four never disagree.
  */
+import { optionNames, type OptionSpec } from '@quire/node'
 
-/** How an option's value is written and checked. */
-export type OptionKind = 'path' | 'list' | 'int' | 'bool'
+export type { OptionKind, OptionSpec } from '@quire/node'
 
-/** One compute peer option. */
-export interface OptionSpec {
-  /** Field name in the config file (camelCase); the flag is its kebab-case, the variable QUIRE_COMPUTE_<SNAKE>. */
-  readonly key: string
-  readonly kind: OptionKind
-  readonly help: string
-  /** The default as shown in `--help`. */
-  readonly shownDefault: string
-  /** Smallest accepted value of an `int`. */
-  readonly min?: number
-  /** The flag, when it is not the kebab-case of `key` (a repeatable flag named in the singular). */
-  readonly flag?: string
-  readonly placeholder?: string
-}
+/** Compute variables are QUIRE_COMPUTE_<SNAKE>; QUIRE_COMPUTE_CONFIG names the config file. */
+export const ENV_PREFIX = 'QUIRE_COMPUTE_'
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: 'dataDir', kind: 'path', help: 'Directory for the identity key, the document and blob database, kernel state and project working directories (created, mode 0700).', shownDefault: './quire-compute-data' },
@@ -37,12 +25,5 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'unsafeNoSandbox', kind: 'bool', help: 'Run kernels without bubblewrap when it is missing: they see the whole machine. Only on your own machine.', shownDefault: 'false' },
 ]
 
-/** `dataDir` -> `--data-dir` (or the option's own `flag`). */
-export function flagName(key: string): string {
-  return OPTIONS.find((o) => o.key === key)?.flag ?? '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
-}
-
-/** `dataDir` -> `QUIRE_COMPUTE_DATA_DIR`. */
-export function envName(key: string): string {
-  return 'QUIRE_COMPUTE_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()
-}
+/** `dataDir` -> `--data-dir` (or the option's own `flag`) and `QUIRE_COMPUTE_DATA_DIR`. */
+export const { flagName, envName } = optionNames(ENV_PREFIX, OPTIONS)

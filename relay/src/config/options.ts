@@ -1,27 +1,13 @@
 /**
  * The one table of relay options: it drives the flag parser, the environment variables, the config file's
- * fields and `--help`, so the four never disagree.
+ * fields and `--help` (through @quire/node's daemon options), so the four never disagree.
  */
+import { optionNames, type OptionSpec } from '@quire/node'
 
-/** How an option's value is written and checked. */
-export type OptionKind = 'path' | 'string' | 'list' | 'int' | 'bool' | 'hosting'
+export type { OptionKind, OptionSpec } from '@quire/node'
 
-/** One relay option. */
-export interface OptionSpec {
-  /** Field name in the config file (camelCase); the flag is its kebab-case, the variable QUIRE_RELAY_<SNAKE>. */
-  key: string
-  kind: OptionKind
-  /** Shown in `--help`, with the default. */
-  help: string
-  /** The default as shown in `--help`. */
-  shownDefault?: string
-  /** Smallest accepted value of an `int`. */
-  min?: number
-  /** The flag, when it is not the kebab-case of `key` (a repeatable flag named in the singular). */
-  flag?: string
-  /** How the value is shown in `--help`. */
-  placeholder?: string
-}
+/** Relay variables are QUIRE_RELAY_<SNAKE>; QUIRE_RELAY_CONFIG names the config file. */
+export const ENV_PREFIX = 'QUIRE_RELAY_'
 
 export const OPTIONS: readonly OptionSpec[] = [
   { key: 'dataDir', kind: 'path', help: 'Directory for the identity key and the document database (created, mode 0700).', shownDefault: './quire-relay-data' },
@@ -29,7 +15,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'announce', placeholder: '<multiaddr>', kind: 'list', help: 'Multiaddr to announce instead of the listen addresses, e.g. /dns4/relay.example.org/tcp/443/wss.', shownDefault: 'none' },
   { key: 'bootstrap', placeholder: '<multiaddr>', kind: 'list', help: 'Peer to dial on start, a multiaddr ending in /p2p/<peer id>.', shownDefault: 'none' },
   { key: 'peers', flag: '--peer', placeholder: '<multiaddr>', kind: 'list', help: 'Federated relay, a multiaddr ending in /p2p/<peer id>: kept connected, and every document both relays host is replicated between them.', shownDefault: 'none' },
-  { key: 'hosting', kind: 'hosting', help: "Hosting policy: 'grants' (projects whose grants give this relay the relay role, for their members; an admin asks with `quire project create --relay`, `quire project grant --role relay` or the web app; plus --allow and --allow-project as an operator override), 'allowlist' (only the --allow and --allow-project documents) or 'open' (any document, with per-peer quotas, for public relays).", shownDefault: 'grants' },
+  { key: 'hosting', kind: 'choice', choices: ['grants', 'allowlist', 'open'], help: "Hosting policy: 'grants' (projects whose grants give this relay the relay role, for their members; an admin asks with `quire project create --relay`, `quire project grant --role relay` or the web app; plus --allow and --allow-project as an operator override), 'allowlist' (only the --allow and --allow-project documents) or 'open' (any document, with per-peer quotas, for public relays).", shownDefault: 'grants' },
   { key: 'allow', placeholder: '<document id|url>', kind: 'list', help: 'Operator override (grants and allowlist hosting): a document id or automerge: URL to host for anyone who asks, granted or not.', shownDefault: 'none' },
   { key: 'allowProject', placeholder: '<project id|url>', kind: 'list', help: 'Operator override (grants and allowlist hosting): a project document id or URL; the project and every document it links are hosted for anyone who asks, granted or not. Members\' peers accept changes through this relay only if the project grants it the relay role.', shownDefault: 'none' },
   { key: 'maxDocsPerPeer', kind: 'int', min: 0, help: 'Open hosting: documents one peer may bring.', shownDefault: '100' },
@@ -49,12 +35,5 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'allowLoopback', kind: 'bool', help: 'Development and tests only: allow dialing loopback addresses.', shownDefault: 'false' },
 ]
 
-/** `dataDir` -> `--data-dir` (or the option's own `flag`). */
-export function flagName(key: string): string {
-  return OPTIONS.find((o) => o.key === key)?.flag ?? '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())
-}
-
-/** `dataDir` -> `QUIRE_RELAY_DATA_DIR`. */
-export function envName(key: string): string {
-  return 'QUIRE_RELAY_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase()
-}
+/** `dataDir` -> `--data-dir` (or the option's own `flag`) and `QUIRE_RELAY_DATA_DIR`. */
+export const { flagName, envName } = optionNames(ENV_PREFIX, OPTIONS)
