@@ -62,3 +62,5 @@ export {
   type HostingRequest,
   type HostingServiceInit,
 } from './host-protocol.js'
+export { verifyHostingRequest, type VerifyHostingOptions, type VerifiedHosting } from './host-verification.js'
+export { AcceptedProjects, type AcceptedProject } from './accepted-projects.js'

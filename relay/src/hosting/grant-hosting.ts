@@ -8,25 +8,16 @@
  * relay's grant that reaches it stops it serving the project, and a new grant can be brought by asking
  * again (the request's grants are merged with the relay's own before checking).
  */
-import { next as A } from '@automerge/automerge'
 import type { DocumentId, Repo } from '@automerge/automerge-repo'
 import type { LevelDatabase } from '@quire/crdt'
 import type { RefusalCode } from '../errors.js'
-import { AccessError, canAdmin, canHost, computeMembership, isEd25519PeerId, readProjectLinks, type HostingRequest, type ProjectIndex } from '@quire/node'
+import { AcceptedProjects, AccessError, canHost, readProjectLinks, verifyHostingRequest, type HostingRequest, type ProjectIndex } from '@quire/node'
 
 /** Why the grants policy refused a peer a document. */
 export type GrantRefusalCode = Extract<RefusalCode, 'RELAY_NOT_GRANTED' | 'RELAY_NOT_A_MEMBER'>
 
 /** The verdict on one (peer, document) pair: allowed, refused with a code, or not a granted project's. */
 export type GrantVerdict = { ok: true } | { ok: false; code: GrantRefusalCode; message: string } | { ok: false; code: 'UNPLACED' }
-
-interface StoredProject {
-  owner: string
-  since: number
-}
-
-const JSON_VALUES = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
-const SYNC_WRITE: { sync: boolean } = { sync: true }
 
 /** Options of {@link GrantHosting.open}. */
 export interface GrantHostingInit {
@@ -43,13 +34,12 @@ export interface GrantHostingInit {
 
 /** See the module comment. */
 export class GrantHosting {
-  readonly #db: LevelDatabase
   readonly #index: ProjectIndex
   readonly #self: string
   readonly #now: () => number
   readonly #onHosted: ((project: DocumentId) => void) | undefined
   readonly #log: (line: string) => void
-  readonly #projects = new Map<DocumentId, StoredProject>()
+  readonly #projects: AcceptedProjects
   #repo: Repo | undefined
   /** Project documents whose links are followed, with their change listeners. */
   readonly #followed = new Map<DocumentId, { off(): void }>()
@@ -59,8 +49,8 @@ export class GrantHosting {
   /** One request at a time: two concurrent ones for the same project would import twice. */
   #queue: Promise<unknown> = Promise.resolve()
 
-  private constructor(init: GrantHostingInit) {
-    this.#db = init.db.sublevel('grant-projects', JSON_VALUES)
+  private constructor(init: GrantHostingInit, projects: AcceptedProjects) {
+    this.#projects = projects
     this.#index = init.index
     this.#self = init.self
     this.#now = init.now ?? Date.now
@@ -70,16 +60,7 @@ export class GrantHosting {
 
   /** Reads the list of projects hosted so far. */
   static async open(init: GrantHostingInit): Promise<GrantHosting> {
-    const hosting = new GrantHosting(init)
-    for await (const [key, value] of hosting.#db.iterator(JSON_VALUES)) {
-      try {
-        const stored = JSON.parse(value as string) as StoredProject
-        if (isEd25519PeerId(stored.owner)) hosting.#projects.set(key as DocumentId, stored)
-      } catch {
-        // A damaged entry forgets that project; an admin can ask again.
-      }
-    }
-    return hosting
+    return new GrantHosting(init, await AcceptedProjects.open(init.db, 'grant-projects'))
   }
 
   /** Projects this relay was granted (whether or not the grant still holds). */
@@ -90,7 +71,7 @@ export class GrantHosting {
   /** Tracks every known project in the index, with the repo created. Call once. */
   async start(repo: Repo): Promise<void> {
     this.#repo = repo
-    for (const [project, stored] of this.#projects) {
+    for (const [project, stored] of this.#projects.entries()) {
       await this.#index.track(project, { owner: stored.owner })
       void this.#follow(project)
       this.#onHosted?.(project)
@@ -141,46 +122,19 @@ export class GrantHosting {
     const repo = this.#repo
     if (repo === undefined) throw new AccessError('HOST_REQUEST_INVALID', 'The relay is still starting: ask again in a moment.')
     const { project } = request
-    let projectDoc: A.Doc<unknown>
-    let grantsDoc: A.Doc<unknown>
-    try {
-      projectDoc = A.load(request.projectDoc)
-      grantsDoc = A.load(request.grantsDoc)
-    } catch (cause) {
-      throw new AccessError('HOST_REQUEST_INVALID', `The documents do not load as Automerge documents: ${(cause as Error).message}.`, { cause })
-    }
-    const links = readProjectLinks(projectDoc)
-    const pinnedGrants = this.#index.grantsOf(project)
-    const grantsId = pinnedGrants ?? links.grants
-    if (grantsId === null) throw new AccessError('HOST_REQUEST_INVALID', `Document ${project} is not a project document with a grants document.`)
-    if (links.grants !== null && links.grants !== grantsId) {
-      throw new AccessError('HOST_REQUEST_INVALID', `This relay knows ${grantsId} as the grants document of ${project}, not ${links.grants}.`)
-    }
-    const owner = this.#projects.get(project)?.owner ?? links.owner
-    if (!isEd25519PeerId(owner)) throw new AccessError('HOST_REQUEST_INVALID', 'The project document names no owner (an Ed25519 peer id).')
-    // The relay's own entries count too: an admin asking again brings a new grant, never a way around a
-    // revocation the relay already holds.
-    const known = pinnedGrants === undefined ? undefined : repo.handles[pinnedGrants]
-    const merged = known?.isReady() === true ? A.merge(A.clone(known.doc() as A.Doc<unknown>), grantsDoc) : grantsDoc
-    const membership = await computeMembership(merged, { now: this.#now(), owner, project })
-    if (!canAdmin(membership, from)) {
-      throw new AccessError('NOT_ADMIN', `${from} is not an admin of project ${project}: only its owner or an admin can ask a relay to host it.`)
-    }
-    if (!canHost(membership, this.#self)) {
+    const { owner, grantsId } = await verifyHostingRequest(request, {
+      from, self: this.#self, role: 'relay', index: this.#index, repo, now: this.#now(),
+      owner: this.#projects.get(project)?.owner,
       // A project hosted so far takes the admin's grants anyway: members stop syncing with a relay whose
       // grant they see revoked, so this is how the revocation reaches the relay and it stops serving.
-      if (this.#projects.has(project)) {
+      onNotGranted: async (grantsId) => {
+        if (!this.#projects.has(project)) return
         this.#import(repo, grantsId, request.grantsDoc)
         await this.#index.settled()
         this.#log(`[quire-relay] no longer hosting project ${project}: its grants do not give this relay the relay role (told by ${from})`)
-      }
-      throw new AccessError('HOST_NOT_GRANTED', `Project ${project} does not grant this relay (${this.#self}) the relay role: grant it (quire project grant ${this.#self} relay) and ask again.`)
-    }
-    if (!this.#projects.has(project)) {
-      const stored: StoredProject = { owner, since: Date.now() }
-      await this.#db.put(project, JSON.stringify(stored), { ...JSON_VALUES, ...SYNC_WRITE })
-      this.#projects.set(project, stored)
-    }
+      },
+    })
+    await this.#projects.add(project, owner)
     this.#import(repo, project, request.projectDoc)
     this.#import(repo, grantsId, request.grantsDoc)
     await this.#index.track(project, { owner })
