@@ -110,5 +110,5 @@ describe.skipIf(unavailable !== undefined)('web app, a notebook run by the compu
     expect(toCompute?.length ?? 0).toBeGreaterThan(0)
     await a.page.locator('.cell img.output-image').first().waitFor({ timeout: 20_000 })
     await screenshot(a.page, 'notebook-a-plot.png')
-  })
+  }, 180_000) // about 30 s alone; the whole suite on two cores can double that (a 60 s limit failed once)
 })
