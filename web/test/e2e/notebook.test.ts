@@ -96,7 +96,8 @@ describe.skipIf(unavailable !== undefined)('web app, a notebook run by the compu
     await a.page.keyboard.type('import matplotlib.pyplot as plt; plt.plot([1, 4, 2]); plt.show()')
     await a.page.keyboard.press('Shift+Enter')
     const img = b.page.locator('.cell img.output-image').first()
-    await img.waitFor({ timeout: 40_000 })
+    // The first matplotlib import in a fresh sandbox builds its font cache: seconds alone, more under load.
+    await img.waitFor({ timeout: 90_000 })
     // The image is a blob the compute peer holds: B's browser fetched it (through the relay or directly).
     expect(await img.evaluate((el) => (el as HTMLImageElement).decode().then(() => (el as HTMLImageElement).naturalWidth))).toBeGreaterThan(100)
     await img.scrollIntoViewIfNeeded()
