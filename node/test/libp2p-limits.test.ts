@@ -9,7 +9,9 @@ import { dialNode, startLoopbackNode, waitForDoc, waitUntil } from '@quire/node/
 
 const nodes: QuireNode[] = []
 const repos: QuireRepo[] = []
+const stops: Array<() => void> = []
 afterEach(async () => {
+  for (const stop of stops.splice(0)) stop()
   await Promise.all(repos.splice(0).map((r) => r.stop()))
   // The other side reopens a closed sync stream while the connection lives; let that settle before the
   // connections close, or yamux throws from a microtask on the closed connection (see L20).
@@ -24,6 +26,25 @@ async function node(init: Parameters<typeof createQuireNode>[0] = { role: 'peer'
 }
 
 /** Opens `count` streams of `protocol` on one connection; each is 'open' or 'refused' 200 ms later. */
+/**
+ * A server and a member with one sync stream between them. The member's immediate sync is unpaced (Y25
+ * would batch a burst of changes into a few messages; these tests need one message per change).
+ */
+async function memberSyncingWithServer(): Promise<{ server: QuireNode; qs: QuireRepo; member: QuireNode; qm: QuireRepo }> {
+  const server = await startLoopbackNode()
+  nodes.push(server)
+  const qs = await createQuireRepo({ libp2p: server })
+  repos.push(qs)
+  const member = await startLoopbackNode()
+  nodes.push(member)
+  const qm = await createQuireRepo({ libp2p: member, immediateSync: false })
+  repos.push(qm)
+  stops.push(enableImmediateSync(qm.repo, { paceFactor: 0 }))
+  await dialNode(member, server)
+  await waitUntil(() => qm.adapter.peers.length === 1 && qs.adapter.peers.length === 1, 10_000, 'the sync stream')
+  return { server, qs, member, qm }
+}
+
 async function openStreams(connection: Connection, protocol: string, count: number): Promise<{ outcomes: string[]; streams: Stream[] }> {
   const outcomes: string[] = []
   const streams: Stream[] = []
@@ -58,18 +79,7 @@ describe('connection and stream limits', () => {
   })
 
   it('[Y22] sync streams past the per-connection limit are refused; the connection and the sync stream stay up', async () => {
-    const server = await startLoopbackNode()
-    nodes.push(server)
-    const qs = await createQuireRepo({ libp2p: server })
-    repos.push(qs)
-    const member = await startLoopbackNode()
-    nodes.push(member)
-    // Unpaced immediate sync (Y25 would batch the burst below into a few messages).
-    const qm = await createQuireRepo({ libp2p: member, immediateSync: false })
-    repos.push(qm)
-    const stopImmediate = enableImmediateSync(qm.repo, { paceFactor: 0 })
-    await dialNode(member, server)
-    await waitUntil(() => qm.adapter.peers.length === 1 && qs.adapter.peers.length === 1, 10_000, 'the sync stream')
+    const { server, qs, member, qm } = await memberSyncingWithServer()
     const doc = qm.repo.create({ n: 1 })
     const onServer = await qs.repo.find<{ n: number }>(doc.url, { signal: AbortSignal.timeout(10_000) })
     await waitForDoc(onServer, (d) => d.n === 1)
@@ -113,18 +123,7 @@ const COUNT = 1000
 
 describe('reading one peer at its own pace', () => {
   it('[Y23] a paused peer is not read (its frames wait, in order) until resumed; a burst of frames is handled in slices', async () => {
-    const server = await startLoopbackNode()
-    nodes.push(server)
-    const qs = await createQuireRepo({ libp2p: server })
-    repos.push(qs)
-    const member = await startLoopbackNode()
-    nodes.push(member)
-    // Unpaced immediate sync (Y25 would batch the burst below into a few messages).
-    const qm = await createQuireRepo({ libp2p: member, immediateSync: false })
-    repos.push(qm)
-    const stopImmediate = enableImmediateSync(qm.repo, { paceFactor: 0 })
-    await dialNode(member, server)
-    await waitUntil(() => qm.adapter.peers.length === 1 && qs.adapter.peers.length === 1, 10_000, 'the sync stream')
+    const { server, qs, member, qm } = await memberSyncingWithServer()
     const doc = qm.repo.create<{ n: number[] }>({ n: [] })
     const onServer = await qs.repo.find<{ n: number[] }>(doc.url, { signal: AbortSignal.timeout(10_000) })
     await waitForDoc(onServer, (d) => d.n.length === 0)
@@ -145,6 +144,5 @@ describe('reading one peer at its own pace', () => {
     console.log(`[Y23] ${COUNT} buffered frames; handled when the event loop next turned: ${atNextTurn}`)
     expect(atNextTurn).toBeLessThan(COUNT)
     expect(onServer.doc().n).toEqual(Array.from({ length: COUNT }, (_, i) => i))
-    stopImmediate()
   })
 })
