@@ -1,4 +1,5 @@
 import { Repo, type NetworkAdapterInterface, type PeerId, type RepoConfig, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { EmptySyncThrottle, type EmptySyncStats } from './empty-sync-throttle.js'
 import { enableImmediateSync } from './immediate-sync.js'
 import { Libp2pSyncAdapter, type SyncLibp2p } from './libp2p-sync-adapter.js'
 import type { SyncLogEntry } from './sync-stats.js'
@@ -28,6 +29,11 @@ export interface QuireRepoInit {
   /** Send changes at once instead of after automerge-repo's 100 ms throttle. Default true. */
   immediateSync?: boolean
   /**
+   * At most one sync message without changes per peer, document and direction in this many ms, the latest
+   * (Y26). Default {@link DEFAULT_EMPTY_SYNC_INTERVAL_MS}; 0 lets every one through.
+   */
+  emptySyncIntervalMs?: number
+  /**
    * Puts network adapters between the repo and the libp2p sync adapter, e.g. the access write filter
    * (strips changes from peers without a write grant) and the relay's durable acknowledgements (hold
    * outgoing sync messages until the disk has them). A list is applied in order: the first wraps the libp2p
@@ -46,9 +52,14 @@ export interface QuireRepo {
   readonly adapter: Libp2pSyncAdapter
   /** What the repo talks to: `adapter`, or what `wrapNetwork` made of it. */
   readonly network: NetworkAdapterInterface
+  /** Empty sync messages held back (Y26). */
+  readonly emptySync: EmptySyncStats
   /** Flushes documents to storage and closes every sync stream; the libp2p node keeps running. */
   stop(): Promise<void>
 }
+
+/** See `QuireRepoInit.emptySyncIntervalMs`. */
+export const DEFAULT_EMPTY_SYNC_INTERVAL_MS = 50
 
 /** Creates an automerge-repo Repo that syncs over `/quire/sync/1.0.0` on the given libp2p node. */
 export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
@@ -67,7 +78,9 @@ export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
     return repo
   }
   const wrappers = init.wrapNetwork === undefined ? [] : typeof init.wrapNetwork === 'function' ? [init.wrapNetwork] : init.wrapNetwork
-  let network: NetworkAdapterInterface = adapter
+  // Nearest the wire, so that it sees what peers really send and what leaves after every wrapper.
+  const throttle = new EmptySyncThrottle(adapter, { intervalMs: init.emptySyncIntervalMs ?? DEFAULT_EMPTY_SYNC_INTERVAL_MS })
+  let network: NetworkAdapterInterface = throttle
   for (const wrap of wrappers) network = wrap(network, repoOf)
   const config: RepoConfig = {
     peerId: init.libp2p.peerId.toString() as PeerId,
@@ -85,6 +98,7 @@ export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
     repo: created,
     adapter,
     network,
+    emptySync: throttle.stats,
     stop: () => {
       stopped ??= (async () => {
         stopImmediate()
