@@ -141,6 +141,10 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
           const handle = repoOf().handles[documentId]
           return handle?.isReady() === true && A.hasHeads(handle.doc(), heads)
         },
+        heads: (documentId) => {
+          const handle = repoOf().handles[documentId]
+          return handle?.isReady() === true ? A.getHeads(handle.doc()) : undefined
+        },
         admit: (m) => {
           touch(m)
           guard?.note(m.senderId)

@@ -14,6 +14,7 @@ class RecordingAdapter extends NetworkAdapter {
 }
 
 const doc = 'doc1' as DocumentId
+const doc1 = doc
 const sync = (targetId: string, n: number): Message => ({ type: 'sync', documentId: doc, targetId: targetId as PeerId, senderId: 'relay' as PeerId, data: new Uint8Array([n]) })
 
 function deferred(): { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } {
@@ -96,13 +97,88 @@ describe('durable acknowledgements', () => {
     expect(sent()).toEqual(['r:1', 'r:4'])
     writes[0]!.resolve()
     await new Promise((r) => setTimeout(r, 0))
-    // The write started when the document held h1, so w's changes are on disk: held messages go, in order.
+    // The write started when the document held h1, so w's changes are on disk and w:2 goes; w:3 came during
+    // that write and waits for the next one.
     expect(writes).toHaveLength(2)
-    writes[1]!.resolve()
-    await ack.settled()
-    expect(sent()).toEqual(['r:1', 'r:4', 'w:2', 'w:3'])
-    // With w's changes written, later messages to w go at once too.
+    expect(sent()).toEqual(['r:1', 'r:4', 'w:2'])
+    // w's changes are written now, but w:3 is still held: a new message to w must not overtake it (sent
+    // ahead, it could carry changes whose dependencies are in w:3, and w would have to ask for them again).
     ack.send(sync('w', 5))
+    expect(sent()).toEqual(['r:1', 'r:4', 'w:2'])
+    writes[1]!.resolve()
+    await new Promise((r) => setTimeout(r, 0))
+    expect(sent()).toEqual(['r:1', 'r:4', 'w:2', 'w:3'])
+    expect(writes).toHaveLength(3) // w:5 waited in the queue, so it goes with the next write
+    writes[2]!.resolve()
+    await ack.settled()
     expect(sent()).toEqual(['r:1', 'r:4', 'w:2', 'w:3', 'w:5'])
+    // With nothing of w's held or unwritten, later messages to w go at once.
+    ack.send(sync('w', 6))
+    expect(sent()).toEqual(['r:1', 'r:4', 'w:2', 'w:3', 'w:5', 'w:6'])
+  })
+})
+
+describe('durable acknowledgements without holding', () => {
+  it('[RL23] a peer with unwritten changes gets messages at once with the heads of the last write, then an acknowledgement per write', async () => {
+    const inner = new RecordingAdapter()
+    const writes: Array<ReturnType<typeof deferred>> = []
+    const loaded = new Set<string>()
+    let current: string[] = []
+    const ack = new DurableAckAdapter({
+      inner,
+      persist: () => { const d = deferred(); writes.push(d); return d.promise },
+      hasHeads: (_id, heads) => heads.every((h) => loaded.has(h)),
+      heads: () => current,
+    })
+    ack.connect('relay' as PeerId)
+    // The relay's document at three moments, and a sync message generated at each (its heads are the doc's).
+    const s0 = A.from<{ t: string }>({ t: 'a' })
+    const s1 = A.change(A.clone(s0), (d) => { d.t = 'ab' }) // clones: a changed document's old value shares its state
+    const s2 = A.change(A.clone(s1), (d) => { d.t = 'abc' })
+    const message = (doc: A.Doc<unknown>, targetId: string): Message => ({ type: 'sync', documentId: doc1, targetId: targetId as PeerId, senderId: 'relay' as PeerId, data: A.generateSyncMessage(doc, A.initSyncState())[1]! })
+    const headsSeen = (peer: string) => inner.sent.filter((m) => m.targetId === peer && m.type === 'sync').map((m) => A.decodeSyncMessage((m as { data: Uint8Array }).data))
+    const announce = (doc: A.Doc<unknown>) => {
+      inner.emit('message', { type: 'sync', documentId: doc1, senderId: 'w' as PeerId, targetId: 'relay' as PeerId, data: A.generateSyncMessage(doc, A.initSyncState())[1]! })
+      for (const h of A.getHeads(doc)) loaded.add(h)
+    }
+    const tick = () => new Promise((r) => setTimeout(r, 0))
+    const [h0, h1, h2] = [A.getHeads(s0), A.getHeads(s1), A.getHeads(s2)]
+
+    // Before the document's first write there are no heads on disk to show: the message waits for one.
+    announce(s0)
+    current = h0
+    ack.send(message(s0, 'w'))
+    expect(headsSeen('w')).toHaveLength(0)
+    await tick()
+    writes[0]!.resolve()
+    await tick()
+    expect(headsSeen('w').map((m) => m.heads)).toEqual([h0])
+
+    // w types (its change is in s1); the relay's messages to w go at once, showing h0, the heads on disk.
+    announce(s1)
+    current = h1
+    ack.send(message(s1, 'w'))
+    ack.send(message(s1, 'r')) // r has nothing unwritten: unchanged
+    expect(headsSeen('w').map((m) => m.heads)).toEqual([h0, h0])
+    expect(headsSeen('r').map((m) => m.heads)).toEqual([h1])
+    await tick()
+    expect(writes).toHaveLength(2) // begun after the message: it holds h1
+    current = h2
+    ack.send(message(s2, 'w')) // during that write: still h0, and a newer acknowledgement is owed
+    expect(headsSeen('w').map((m) => m.heads)).toEqual([h0, h0, h0])
+    writes[1]!.resolve()
+    await tick()
+    // The write is done: w is told h1 (no changes), and the next write will cover h2.
+    expect(headsSeen('w').map((m) => [m.heads, m.changes.length])).toEqual([[h0, 0], [h0, 0], [h0, 0], [h1, 0]])
+    expect(ack.holding(doc1)).toBe(true)
+    expect(writes).toHaveLength(3)
+    writes[2]!.resolve()
+    await ack.settled()
+    expect(headsSeen('w').map((m) => m.heads)).toEqual([h0, h0, h0, h1, h2])
+    expect(ack.holding(doc1)).toBe(false)
+    expect(ack.stats).toMatchObject({ rewritten: 2, acknowledgements: 2 })
+    // Nothing unwritten or owed: messages to w go unchanged.
+    ack.send(message(s2, 'w'))
+    expect(headsSeen('w').map((m) => m.heads).at(-1)).toEqual(h2)
   })
 })

@@ -1,7 +1,6 @@
-import { next as A } from '@automerge/automerge'
 import { FairSlots } from './fair-slots.js'
 import type { DocumentId, Message, NetworkAdapterInterface, PeerId } from '@automerge/automerge-repo'
-import { WrappingAdapter } from '@quire/node'
+import { readSyncMessage, rewriteSyncMessage, WrappingAdapter } from '@quire/node'
 
 /** Options of {@link DurableAckAdapter}. */
 export interface DurableAckAdapterInit {
@@ -18,6 +17,12 @@ export interface DurableAckAdapterInit {
    * everything else goes at once; without it, every sync message waits for a write.
    */
   hasHeads?: (documentId: DocumentId, heads: string[]) => boolean
+  /**
+   * The heads of the document as loaded now, or `undefined` if it is not loaded. With it (and `hasHeads`),
+   * messages to a peer with unwritten changes are not held at all: they go at once with the heads of the
+   * document's last write in place of their own, and an acknowledgement follows the next write (RL23).
+   */
+  heads?: (documentId: DocumentId) => string[] | undefined
   /**
    * Checks an incoming message before the repo sees it. Returns a refusal code to drop it (the sender gets
    * `doc-unavailable` for the document instead), or `undefined` to let it through.
@@ -45,6 +50,10 @@ export interface DurableAckStats {
   persistFailures: number
   /** Incoming messages refused by `admit`, by code. */
   refused: Record<string, number>
+  /** Messages sent at once with the heads of the last write in place of their own. */
+  rewritten: number
+  /** Acknowledgements sent after a write (a peer's last message with the heads it carried, no changes). */
+  acknowledgements: number
 }
 
 /** A held message and the sync session of its target it belongs to. */
@@ -53,29 +62,54 @@ interface Held {
   session: number
 }
 
+/**
+ * A peer sent a message with the heads of the last write in place of its own: after the next write it is
+ * owed an acknowledgement of those heads, built from the latest message it got (`message`).
+ */
+interface Owed {
+  heads: string[]
+  message: Message & { data: Uint8Array }
+  version: number
+  session: number
+}
+
 interface DocQueue {
   messages: Held[]
   running: boolean
+  /** Acknowledgements owed, by peer. */
+  owed: Map<string, Owed>
+  /** The newest `Owed.version` a write under way or done already covers. */
+  covered: number
 }
 
 /**
- * Makes the relay's acknowledgements honest. A peer learns that the relay has a change when the relay's
- * next sync message for that document carries heads that include it; automerge-repo, though, writes to
- * storage on a 100 ms debounce, so it could acknowledge a change that a crash then loses. This adapter sits
- * between the repo and the network and holds an outgoing `sync`/`request` message for a document until a
- * write of that document, begun after the message was generated, has reached the disk, whenever the message
- * goes to a peer that sent the document changes not yet known to be on disk: only such a message can
- * acknowledge them. A peer's changes count as on disk once a write finished that started when the loaded
- * document already contained the heads that peer last announced (checked just before the write starts). Messages to everyone else, such as
- * one member's keystrokes forwarded to the others, go at once: holding them too made every member wait for
- * every write, and a few typists queued up seconds of latency. Other messages (ephemeral, doc-unavailable)
- * carry no document state and pass straight through.
+ * Makes the relay's acknowledgements honest (RL20-RL23). A peer learns that the relay has a change when the
+ * relay's next sync message for that document carries heads that include it; automerge-repo, though, writes
+ * to storage on a 100 ms debounce, so it could acknowledge a change that a crash then loses. This adapter sits
+ * between the repo and the network and makes sure that the heads a peer with unwritten changes sees from the
+ * relay are on disk, without making it wait for the disk for anything else:
+ *
+ * - A peer "has unwritten changes" from the moment its sync message announces heads until a write finishes
+ *   that started when the loaded document already contained those heads.
+ * - A message to such a peer goes at once, but with the heads of the document's last finished write in
+ *   place of its own (its changes, need and have unchanged): the peer gets the other members' keystrokes
+ *   without waiting for the disk, and learns only heads that are on disk. The relay then owes that peer an
+ *   acknowledgement: after the next write (begun after the message, so it holds the message's own heads) it
+ *   sends the peer its latest message again with those heads and without changes. The heads a peer sees
+ *   thus only grow, and every one of them is on disk.
+ * - Before the document's first write in this process there are no such heads; then the message is held
+ *   until a write finishes, as is every later message to that peer for that document (nothing overtakes a
+ *   held message: the peer would get changes before their dependencies and have to ask again).
+ * - Messages to everyone else, such as one member's keystrokes forwarded to readers, go at once unchanged,
+ *   and so do messages that carry no document state (ephemeral, doc-unavailable).
+ *
+ * Without `heads`/`hasHeads` every sync message is held until a write begun after it has finished.
  *
  * Why a wrapper: the repo generates sync messages in its private DocSynchronizer and offers no hook
  * between "message generated" and "message sent" other than the network adapter's `send`.
  */
 export class DurableAckAdapter extends WrappingAdapter {
-  readonly stats: DurableAckStats = { held: 0, persists: 0, persistMs: 0, persistFailures: 0, refused: {} }
+  readonly stats: DurableAckStats = { held: 0, persists: 0, persistMs: 0, persistFailures: 0, refused: {}, rewritten: 0, acknowledgements: 0 }
   readonly #persist: (documentId: DocumentId) => Promise<void>
   readonly #admit: ((message: Message) => string | undefined) | undefined
   readonly #log: (line: string) => void
@@ -84,8 +118,13 @@ export class DurableAckAdapter extends WrappingAdapter {
   readonly #sessions = new Map<string, number>()
   readonly #slots: FairSlots
   readonly #hasHeads: ((documentId: DocumentId, heads: string[]) => boolean) | undefined
+  readonly #heads: ((documentId: DocumentId) => string[] | undefined) | undefined
   /** Per document, the peers whose announced heads no finished write is known to hold. */
   readonly #unwritten = new Map<DocumentId, Map<string, { heads: string[]; version: number }>>()
+  /** Per document, its heads when its last successful write (in this process) began: on disk. */
+  readonly #durable = new Map<DocumentId, string[]>()
+  /** Per document and peer (`doc\0peer`), its messages held and not yet released or dropped. */
+  readonly #heldFor = new Map<string, number>()
   #version = 0
   /** Start times of the writes under way. */
   readonly #writing = new Set<number>()
@@ -96,6 +135,7 @@ export class DurableAckAdapter extends WrappingAdapter {
     this.#persist = init.persist
     this.#admit = init.admit
     this.#hasHeads = init.hasHeads
+    this.#heads = init.hasHeads === undefined ? undefined : init.heads
     this.#log = init.log ?? ((line) => console.error(line))
     this.#slots = new FairSlots(init.maxConcurrentWrites ?? 2)
     this.inner.on('peer-candidate', (p) => this.emit('peer-candidate', p))
@@ -119,26 +159,32 @@ export class DurableAckAdapter extends WrappingAdapter {
       return
     }
     const documentId = message.documentId as DocumentId
-    let queue = this.#queues.get(documentId)
     const target = message.targetId
-    // Held if it can acknowledge the target's unwritten changes, or if earlier messages to the same peer are
-    // still held (nothing may overtake them).
-    const mustHold = this.#hasHeads === undefined ||
-      this.#unwritten.get(documentId)?.has(target) === true ||
-      queue?.messages.some((h) => h.message.targetId === target) === true
-    if (!mustHold) {
-      this.inner.send(message)
-      return
+    const key = `${documentId}\u0000${target}`
+    if ((this.#heldFor.get(key) ?? 0) === 0) {
+      const owed = this.#queues.get(documentId)?.owed.get(target)
+      const unwritten = this.#unwritten.get(documentId)?.has(target) === true
+      if (this.#hasHeads !== undefined && !unwritten && owed === undefined) {
+        this.inner.send(message)
+        return
+      }
+      if (this.#heads !== undefined && message.type === 'sync' && this.#sendRewritten(documentId, message)) return
+      if (this.#hasHeads !== undefined && message.type === 'request') {
+        this.inner.send(message) // a request carries no heads of ours: it acknowledges nothing
+        return
+      }
     }
-    if (queue === undefined) this.#queues.set(documentId, (queue = { messages: [], running: false }))
-    queue.messages.push({ message, session: this.#sessions.get(message.targetId) ?? 0 })
+    const queue = this.#queue(documentId)
+    queue.messages.push({ message, session: this.#sessions.get(target) ?? 0 })
+    this.#heldFor.set(key, (this.#heldFor.get(key) ?? 0) + 1)
     this.stats.held++
     if (!queue.running) void this.#drain(documentId, queue)
   }
 
-  /** Whether messages about this document are waiting for it to reach the disk. */
+  /** Whether messages or acknowledgements about this document are waiting for it to reach the disk. */
   holding(documentId: DocumentId): boolean {
-    return this.#queues.has(documentId)
+    const queue = this.#queues.get(documentId)
+    return queue !== undefined && (queue.running || queue.messages.length > 0 || queue.owed.size > 0)
   }
 
   /**
@@ -152,11 +198,42 @@ export class DurableAckAdapter extends WrappingAdapter {
     return now - oldest
   }
 
-  /** Resolves once every message held now has been written out or dropped. */
+  /** Resolves once every write asked for now has finished and its messages were sent or dropped. */
   async settled(): Promise<void> {
     while ([...this.#queues.values()].some((q) => q.running || q.messages.length > 0)) {
       await new Promise((r) => setTimeout(r, 5))
     }
+  }
+
+  /** Sends `message` at once with the heads of the last write, and owes its target an acknowledgement. */
+  #sendRewritten(documentId: DocumentId, message: Message): boolean {
+    const durable = this.#durable.get(documentId)
+    const data = 'data' in message ? message.data : undefined
+    // Empty heads would tell the peer we lost everything (automerge then resends all it has).
+    if (durable === undefined || durable.length === 0 || !(data instanceof Uint8Array)) return false
+    const own = readSyncMessage(data)?.heads
+    if (own === undefined) return false
+    const queue = this.#queue(documentId)
+    const target = message.targetId
+    if (sameHeads(own, durable)) {
+      // Its own heads are on disk: it acknowledges everything owed so far (the document only grows).
+      queue.owed.delete(target)
+      this.inner.send(message)
+      return true
+    }
+    const rewritten = rewriteSyncMessage(data, durable)
+    if (rewritten === undefined) return false
+    queue.owed.set(target, { heads: own, message: { ...message, data }, version: ++this.#version, session: this.#sessions.get(target) ?? 0 })
+    this.stats.rewritten++
+    this.inner.send({ ...message, data: rewritten })
+    if (!queue.running) void this.#drain(documentId, queue)
+    return true
+  }
+
+  #queue(documentId: DocumentId): DocQueue {
+    let queue = this.#queues.get(documentId)
+    if (queue === undefined) this.#queues.set(documentId, (queue = { messages: [], running: false, owed: new Map(), covered: 0 }))
+    return queue
   }
 
   async #drain(documentId: DocumentId, queue: DocQueue): Promise<void> {
@@ -165,16 +242,19 @@ export class DurableAckAdapter extends WrappingAdapter {
       // The repo sends its reply to a sync message from inside the update that applies it; waiting one
       // microtask lets that update finish, so the write below sees the change the reply acknowledges.
       await Promise.resolve()
-      while (queue.messages.length > 0) {
+      while (!this.#closed && (queue.messages.length > 0 || [...queue.owed.values()].some((o) => o.version > queue.covered))) {
         // Two writes may be asked for in the same microsecond; a unique key keeps both counted.
         let key = performance.now()
         while (this.#writing.has(key)) key += 1e-6
         this.#writing.add(key)
         // Charged to the peer the first message goes to: for a document a peer floods in, that peer.
-        const release = await this.#slots.acquire(queue.messages[0]!.message.targetId)
+        const release = await this.#slots.acquire(queue.messages[0]?.message.targetId ?? [...queue.owed.keys()][0]!)
         const batch = queue.messages.splice(0)
         // Decided in the same tick the write starts: a change the document holds now is in what it writes.
         const covered = this.#coveredNow(documentId)
+        const headsAtStart = this.#heads?.(documentId)
+        const owedAtStart = [...queue.owed].map(([peer, o]) => [peer, o.heads, o.version] as const)
+        queue.covered = this.#version
         const started = performance.now()
         let ok = true
         try {
@@ -189,15 +269,39 @@ export class DurableAckAdapter extends WrappingAdapter {
         this.stats.persists++
         this.stats.persistMs += performance.now() - started
         this.stats.held -= batch.length
-        if (!ok || this.#closed) continue
-        this.#markWritten(documentId, covered)
-        for (const { message, session } of batch) {
-          if (session === (this.#sessions.get(message.targetId) ?? 0)) this.inner.send(message)
+        const written = ok && !this.#closed
+        if (written) {
+          this.#markWritten(documentId, covered)
+          if (headsAtStart !== undefined && headsAtStart.length > 0) this.#durable.set(documentId, headsAtStart)
         }
+        for (const { message, session } of batch) {
+          const current = session === (this.#sessions.get(message.targetId) ?? 0)
+          // A message of an ended session was already uncounted when the peer left.
+          if (current) this.#release(`${documentId}\u0000${message.targetId}`)
+          if (current && written) this.inner.send(message)
+        }
+        if (written && headsAtStart !== undefined) this.#acknowledge(queue, owedAtStart)
       }
     } finally {
       queue.running = false
-      if (queue.messages.length === 0) this.#queues.delete(documentId)
+      if (queue.messages.length === 0 && queue.owed.size === 0) this.#queues.delete(documentId)
+    }
+  }
+
+  /** After a write: the heads owed when it began are on disk; tell each peer (its latest message, no changes). */
+  #acknowledge(queue: DocQueue, owedAtStart: ReadonlyArray<readonly [string, string[], number]>): void {
+    for (const [peer, heads, version] of owedAtStart) {
+      const owed = queue.owed.get(peer)
+      if (owed === undefined || owed.version < version) continue
+      if (owed.session !== (this.#sessions.get(peer) ?? 0)) {
+        queue.owed.delete(peer)
+        continue
+      }
+      const ack = rewriteSyncMessage(owed.message.data, heads, { dropChanges: true })
+      if (owed.version === version) queue.owed.delete(peer)
+      if (ack === undefined) continue
+      this.stats.acknowledgements++
+      this.inner.send({ ...owed.message, data: ack })
     }
   }
 
@@ -222,16 +326,18 @@ export class DurableAckAdapter extends WrappingAdapter {
    */
   #noteIncoming(message: Message): void {
     if (this.#hasHeads === undefined || (message.type !== 'sync' && message.type !== 'request') || !('data' in message)) return
-    let heads: string[]
-    try {
-      heads = A.decodeSyncMessage(message.data as Uint8Array).heads
-    } catch {
-      heads = ['undecodable'] // never contained: the peer's messages keep waiting for writes, as without this
-    }
+    // Never contained when unreadable: the peer's messages are then treated as acknowledging, as without this.
+    const heads = message.data instanceof Uint8Array ? readSyncMessage(message.data)?.heads ?? ['unreadable'] : ['unreadable']
     const documentId = message.documentId as DocumentId
     let peers = this.#unwritten.get(documentId)
     if (peers === undefined) this.#unwritten.set(documentId, (peers = new Map()))
     peers.set(message.senderId, { heads, version: ++this.#version })
+  }
+
+  #release(key: string): void {
+    const left = (this.#heldFor.get(key) ?? 1) - 1
+    if (left > 0) this.#heldFor.set(key, left)
+    else this.#heldFor.delete(key)
   }
 
   #dropFor(peerId: PeerId): void {
@@ -239,8 +345,10 @@ export class DurableAckAdapter extends WrappingAdapter {
       peers.delete(peerId)
       if (peers.size === 0) this.#unwritten.delete(documentId)
     }
+    for (const key of this.#heldFor.keys()) if (key.endsWith(`\u0000${peerId}`)) this.#heldFor.delete(key)
     this.#sessions.set(peerId, (this.#sessions.get(peerId) ?? 0) + 1)
     for (const queue of this.#queues.values()) {
+      queue.owed.delete(peerId)
       const kept = queue.messages.filter((h) => h.message.targetId !== peerId)
       this.stats.held -= queue.messages.length - kept.length
       queue.messages.splice(0, queue.messages.length, ...kept)
@@ -260,4 +368,10 @@ export class DurableAckAdapter extends WrappingAdapter {
       this.inner.send({ type: 'doc-unavailable', documentId, senderId: this.peerId, targetId: message.senderId })
     }
   }
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  const sorted = [...b].sort()
+  return [...a].sort().every((h, i) => h === sorted[i])
 }

@@ -37,6 +37,8 @@ export function prometheusText(s: RelayStats): string {
   metric(out, 'quire_relay_acks_held', 'gauge', 'Sync messages waiting for their document to reach the disk.', s.acks.held)
   metric(out, 'quire_relay_persists_total', 'counter', 'Document writes made before acknowledging.', s.acks.persists)
   metric(out, 'quire_relay_persist_seconds_total', 'counter', 'Time spent in those writes.', s.acks.persistMs / 1000)
+  metric(out, 'quire_relay_acks_deferred_total', 'counter', 'Sync messages sent at once with the heads on disk in place of their own (RL23).', s.acks.rewritten)
+  metric(out, 'quire_relay_acks_sent_total', 'counter', 'Acknowledgements sent after a write (heads only).', s.acks.acknowledgements)
   metric(out, 'quire_relay_persist_failures_total', 'counter', 'Document writes that failed (their acknowledgements were withheld).', s.acks.persistFailures)
   metric(out, 'quire_relay_peer_pauses_total', 'counter', 'Times a peer sending more than its share was not read while the relay was congested.', s.peerPauses)
   metric(out, 'process_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', s.residentMemoryBytes)
