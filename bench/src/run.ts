@@ -2,6 +2,9 @@
  * `npm run bench`: every benchmark, our stack and the peer system side by side in one run.
  * Options: `--only <name>` (substring of a benchmark name), `--quick` (smaller sizes, for a smoke run),
  * `--writers <n>` (`relay typists` at one writer count).
+ * Environment: `QUIRE_BENCH_METRICS=1` prints the relay's /metrics after the typing; `QUIRE_BENCH_DUMP=<file>`
+ * writes every `relay typists` sample as [sent at (ms from the start), latency, receiver, writer] to `<file>.<stack>.json`;
+ * `QUIRE_CPU_PROFILE_DIR=<dir>` profiles every process started through @quire/node/testing.
  */
 import { readFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
@@ -94,9 +97,9 @@ const benchmarks: Record<string, () => Promise<void>> = {
     const seconds = quick ? 5 : 60
     const headline = 16
     const row = (stack: string, r: TypistsResult) => [stack, String(r.writers), String(r.processes), `${r.seconds} s`, String(r.keystrokes),
-      String(r.latency.count), ms(r.latency.median), ms(r.latency.p99), ms(r.latency.max), String(r.missing), `${r.serverCpuPercent.toFixed(0)} %`, mib(r.serverRss),
+      String(r.latency.count), ms(r.latency.median), ms(r.latency.p99), ms(r.latency.max), String(r.missing), `${r.serverCpuPercent.toFixed(0)} %`, `${r.clientsCpuPercent.toFixed(0)} %`, mib(r.serverRss),
       r.latency.p99 < 100 && r.missing === 0 ? 'yes' : 'no']
-    const header = ['stack', 'writers', 'processes', 'typing', 'keystrokes', 'samples', 'p50', 'p99', 'max', 'missing', 'server CPU', 'server RSS', 'p99 < 100 ms']
+    const header = ['stack', 'writers', 'processes', 'typing', 'keystrokes', 'samples', 'p50', 'p99', 'max', 'missing', 'server CPU', 'clients CPU', 'server RSS', 'p99 < 100 ms']
     const rows: string[][] = []
     let maxOffset = 0
     // Quick: the headline count only. Full: 4, 8, 16, 32 writers, up to the first count that misses the

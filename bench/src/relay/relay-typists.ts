@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { summarize, type Summary } from '../lib/stats.js'
 import { cpuSeconds, rssBytes, sleep, wallNow } from '../lib/proc.js'
 import { split, startServer, startWorker, stopAll, withTempDir, type ServerStack, type ServerUnderTest, type Worker } from './harness.js'
@@ -25,11 +26,13 @@ export interface TypistsResult {
  * `rateHz` characters a second into its own text field of one shared document for `durationMs`. Each
  * sample is the time from a keystroke (the local change) to the moment another writer's handle holds it,
  * on one clock: every process reads `performance.timeOrigin + performance.now()`, and each worker's
- * measured offset from the parent is subtracted.
+ * measured offset from the parent is subtracted. Typing starts `warmupMs` (default 2 s) before the measured
+ * window, whose keystrokes alone are sampled, for both stacks alike.
  */
-export async function relayTypists(stack: ServerStack, writers: number, durationMs: number, options: { rateHz?: number; perProcess?: number } = {}): Promise<TypistsResult> {
+export async function relayTypists(stack: ServerStack, writers: number, durationMs: number, options: { rateHz?: number; perProcess?: number; warmupMs?: number } = {}): Promise<TypistsResult> {
   const rateHz = options.rateHz ?? 6
   const perProcess = options.perProcess ?? 8
+  const warmupMs = options.warmupMs ?? 2000
   return withTempDir('quire-bench-typists-', async (dir) => {
     let server: ServerUnderTest | undefined
     const workers: Worker[] = []
@@ -42,10 +45,14 @@ export async function relayTypists(stack: ServerStack, writers: number, duration
       await Promise.all(workers.map((w) => w.proc.request('connect', undefined, { timeout: 90_000 })))
       const url = await workers[0]!.proc.request('createTypingDoc', { writers: names })
       await Promise.all(workers.map((w) => w.proc.request('openTypingDoc', { url }, { timeout: 90_000 })))
+      // Everyone types from typingAt; keystrokes of the warm-up (a freshly started server's first typing runs
+      // cold code: JIT, first sync states) are not sampled, and CPU is measured from startAt on.
+      const typingAt = wallNow() + 1000
+      const startAt = typingAt + warmupMs
+      await Promise.all(workers.map((w) => w.proc.request('type', { startAt: typingAt + w.offsetMs, rateHz, durationMs: warmupMs + durationMs })))
+      await sleep(startAt - wallNow())
       const cpuBefore = cpuSeconds(server.pid)
       const clientsBefore = workers.reduce((t, w) => t + cpuSeconds(w.proc.pid), 0)
-      const startAt = wallNow() + 1000
-      await Promise.all(workers.map((w) => w.proc.request('type', { startAt: startAt + w.offsetMs, rateHz, durationMs })))
       await sleep(startAt - wallNow() + durationMs)
       const cpuAfter = cpuSeconds(server.pid)
       const clientsAfter = workers.reduce((t, w) => t + cpuSeconds(w.proc.pid), 0)
@@ -58,9 +65,11 @@ export async function relayTypists(stack: ServerStack, writers: number, duration
       const records = await Promise.all(workers.map((w) => w.proc.request('collect', undefined, { timeout: 60_000 })))
       const sent = new Map<string, number[]>()
       for (const [i, r] of records.entries()) {
+        // The k-th keystroke keeps its index k (arrivals are recorded by index); warm-up ones are skipped below.
         for (const [writer, times] of Object.entries(r.sent)) sent.set(writer, times.map((t) => t - workers[i]!.offsetMs))
       }
       const samples: number[] = []
+      const dump: Array<[number, number, string, string]> = []
       let missing = 0
       for (const [i, r] of records.entries()) {
         for (const [receiver, byWriter] of Object.entries(r.arrived)) {
@@ -68,18 +77,23 @@ export async function relayTypists(stack: ServerStack, writers: number, duration
             if (writer === receiver) continue
             const arrived = byWriter[writer] ?? []
             for (const [k, t] of times.entries()) {
+              if (t < startAt) continue
               const at = arrived[k]
               if (at === undefined) missing++
-              else samples.push(at - workers[i]!.offsetMs - t)
+              else {
+                samples.push(at - workers[i]!.offsetMs - t)
+                dump.push([t - startAt, at - workers[i]!.offsetMs - t, receiver, writer])
+              }
             }
           }
         }
       }
+      if (process.env['QUIRE_BENCH_DUMP'] !== undefined) writeFileSync(`${process.env['QUIRE_BENCH_DUMP']}.${stack.kind}.json`, JSON.stringify(dump))
       return {
         writers,
         processes: workers.length,
         seconds: durationMs / 1000,
-        keystrokes: [...sent.values()].reduce((n, t) => n + t.length, 0),
+        keystrokes: [...sent.values()].reduce((n, t) => n + t.filter((at) => at >= startAt).length, 0),
         latency: summarize(samples),
         missing,
         serverCpuPercent: ((cpuAfter - cpuBefore) / (durationMs / 1000)) * 100,
