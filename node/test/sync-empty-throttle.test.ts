@@ -1,20 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { next as A } from '@automerge/automerge'
-import { NetworkAdapter, type DocHandle, type DocumentId, type Message, type PeerId } from '@automerge/automerge-repo'
+import type { DocHandle, DocumentId, Message, PeerId } from '@automerge/automerge-repo'
 import type { QuireNode } from '@quire/node'
 import { createQuireNode, createQuireRepo, readSyncMessage, rewriteSyncMessage, type QuireRepo } from '@quire/node'
-import { dialNode, startLoopbackNode, waitForDoc, waitUntil } from '@quire/node/testing'
+import { dialNode, RecordingAdapter, startLoopbackNode, waitForDoc, waitUntil } from '@quire/node/testing'
 import { EmptySyncThrottle } from '../src/sync/empty-sync-throttle.js'
-
-/** Records what the throttle sends; the test plays the peers' side with `emit('message')`. */
-class RecordingAdapter extends NetworkAdapter {
-  readonly sent: Message[] = []
-  override isReady(): boolean { return true }
-  override whenReady(): Promise<void> { return Promise.resolve() }
-  override connect(peerId: PeerId): void { this.peerId = peerId }
-  override send(message: Message): void { this.sent.push(message) }
-  override disconnect(): void {}
-}
 
 /** Real sync messages: `empty` ones carry heads only, the others one change each. */
 function messages(): { empty: () => Uint8Array; withChange: () => Uint8Array } {

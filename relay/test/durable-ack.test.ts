@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { next as A } from '@automerge/automerge'
-import { NetworkAdapter, type DocumentId, type Message, type PeerId } from '@automerge/automerge-repo'
+import type { DocumentId, Message, PeerId } from '@automerge/automerge-repo'
+import { RecordingAdapter } from '@quire/node/testing'
 import { DurableAckAdapter } from '@quire/relay'
-
-/** The network side: records what the wrapper sends, lets the test play peers. */
-class RecordingAdapter extends NetworkAdapter {
-  readonly sent: Message[] = []
-  override isReady(): boolean { return true }
-  override whenReady(): Promise<void> { return Promise.resolve() }
-  override connect(peerId: PeerId): void { this.peerId = peerId }
-  override send(message: Message): void { this.sent.push(message) }
-  override disconnect(): void {}
-}
 
 const doc = 'doc1' as DocumentId
 const doc1 = doc

@@ -2,3 +2,4 @@
 export * from './processes.js'
 export * from './sync-helpers.js'
 export { serveCommands, type ServedCommand } from './serve-commands.js'
+export { RecordingAdapter } from './recording-adapter.js'

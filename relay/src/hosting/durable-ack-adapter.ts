@@ -56,6 +56,9 @@ export interface DurableAckStats {
   acknowledgements: number
 }
 
+/** Documents whose written heads are remembered (a few hundred bytes each). */
+const MAX_DURABLE_KEPT = 10_000
+
 /** A held message and the sync session of its target it belongs to. */
 interface Held {
   message: Message
@@ -272,7 +275,7 @@ export class DurableAckAdapter extends WrappingAdapter {
         const written = ok && !this.#closed
         if (written) {
           this.#markWritten(documentId, covered)
-          if (headsAtStart !== undefined && headsAtStart.length > 0) this.#durable.set(documentId, headsAtStart)
+          if (headsAtStart !== undefined && headsAtStart.length > 0) this.#setDurable(documentId, headsAtStart)
         }
         for (const { message, session } of batch) {
           const current = session === (this.#sessions.get(message.targetId) ?? 0)
@@ -286,6 +289,17 @@ export class DurableAckAdapter extends WrappingAdapter {
       queue.running = false
       if (queue.messages.length === 0 && queue.owed.size === 0) this.#queues.delete(documentId)
     }
+  }
+
+  /**
+   * Remembers a document's written heads, most recent last; past {@link MAX_DURABLE_KEPT} documents the
+   * longest unwritten one is forgotten (its next message to a peer with unwritten changes then waits for
+   * one write, as before its first).
+   */
+  #setDurable(documentId: DocumentId, heads: string[]): void {
+    this.#durable.delete(documentId)
+    this.#durable.set(documentId, heads)
+    if (this.#durable.size > MAX_DURABLE_KEPT) this.#durable.delete(this.#durable.keys().next().value!)
   }
 
   /** After a write: the heads owed when it began are on disk; tell each peer (its latest message, no changes). */
@@ -347,11 +361,12 @@ export class DurableAckAdapter extends WrappingAdapter {
     }
     for (const key of this.#heldFor.keys()) if (key.endsWith(`\u0000${peerId}`)) this.#heldFor.delete(key)
     this.#sessions.set(peerId, (this.#sessions.get(peerId) ?? 0) + 1)
-    for (const queue of this.#queues.values()) {
+    for (const [documentId, queue] of this.#queues) {
       queue.owed.delete(peerId)
       const kept = queue.messages.filter((h) => h.message.targetId !== peerId)
       this.stats.held -= queue.messages.length - kept.length
       queue.messages.splice(0, queue.messages.length, ...kept)
+      if (!queue.running && kept.length === 0 && queue.owed.size === 0) this.#queues.delete(documentId)
     }
   }
 
