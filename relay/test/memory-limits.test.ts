@@ -3,6 +3,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createQuireNode } from '@quire/node'
 import { waitForDoc, waitUntil } from '@quire/node/testing'
 import { resolveRelayConfig, startRelay, type RelayHandle } from '@quire/relay'
+import { Repo } from '@automerge/automerge-repo'
+import { DocUnloader } from '../src/hosting/doc-unloader.js'
 import { startClient, type Client } from './client.js'
 import { tempDir } from './helpers.js'
 
@@ -63,6 +65,35 @@ describe('relay memory and limits', () => {
     const again = await reader.q.repo.find<{ n: number }>(urls[3]!, { signal: AbortSignal.timeout(20_000) })
     await waitForDoc(again, (d) => d.n === 3)
     expect(relay.stats().documentsLoaded).toBe(1)
+  })
+
+  it('[RL50] a sweep that unloads a thousand documents at once yields to the event loop as it goes', async () => {
+    const repo = new Repo({ network: [] })
+    for (let i = 0; i < 1_000; i++) repo.create({ text: `document ${i} `.repeat(50) })
+    await new Promise((r) => setTimeout(r, 500)) // let the creations settle
+    const unloader = new DocUnloader({ repo, maxLoaded: 0, idleMs: 0, isBackgroundPeer: () => false, intervalMs: 3_600_000 })
+    cleanups.push(async () => { unloader.stop(); await repo.shutdown() })
+    // A timer every 5 ms stands for the relay's other work (sync, HTTP, disk completions).
+    let last = performance.now()
+    let longestGap = 0
+    let ticks = 0
+    const ticker = setInterval(() => {
+      const now = performance.now()
+      longestGap = Math.max(longestGap, now - last)
+      last = now
+      ticks++
+    }, 5)
+    const started = performance.now()
+    await unloader.sweep()
+    const took = performance.now() - started
+    longestGap = Math.max(longestGap, performance.now() - last)
+    clearInterval(ticker)
+    console.log(`[RL50] unloaded ${unloader.unloaded} documents in ${took.toFixed(0)} ms; a 5 ms timer ran ${ticks} times meanwhile, its longest wait ${longestGap.toFixed(0)} ms`)
+    expect(unloader.unloaded).toBe(1_000)
+    expect(Object.values(repo.handles).filter((h) => h.isReady())).toHaveLength(0)
+    // Unsliced, the whole sweep ran as one chain of microtasks: the timer did not run at all until it ended.
+    expect(ticks).toBeGreaterThan(3)
+    expect(longestGap).toBeLessThan(took / 3)
   })
 
   it('[RL51] inbound connections past the limit are refused; circuit relay reservations are counted', async () => {

@@ -24,6 +24,11 @@ export interface DocUnloaderInit {
  * Uses `Repo.removeFromCache` (automerge-repo 2.5, marked experimental): it unloads the handle and removes
  * its synchronizer.
  */
+/** Longest stretch of unloading before the sweep yields to the event loop. */
+const SLICE_MS = 20
+/** A document touched this recently may have a change the repo's save throttle has not written yet. */
+const RECENT_MS = 2_000
+
 export class DocUnloader {
   unloaded = 0
   readonly #init: DocUnloaderInit
@@ -31,6 +36,7 @@ export class DocUnloader {
   readonly #touched = new Map<DocumentId, number>()
   readonly #timer: NodeJS.Timeout
   #running = false
+  #stopped = false
 
   constructor(init: DocUnloaderInit) {
     this.#init = init
@@ -50,13 +56,15 @@ export class DocUnloader {
     return Object.values(this.#init.repo.handles).filter((h) => h.isReady()).length
   }
 
+  /** Stops sweeping; a sweep under way ends at its next document (the relay closes its database next). */
   stop(): void {
+    this.#stopped = true
     clearInterval(this.#timer)
   }
 
   /** Unloads what should be unloaded now; one sweep at a time. */
   async sweep(): Promise<void> {
-    if (this.#running) return
+    if (this.#running || this.#stopped) return
     this.#running = true
     try {
       const { repo, maxLoaded, idleMs } = this.#init
@@ -66,14 +74,24 @@ export class DocUnloader {
         .filter((h) => !this.#inUse(h.documentId))
         .sort((a, b) => (this.#touched.get(a.documentId) ?? 0) - (this.#touched.get(b.documentId) ?? 0))
       let excess = ready.length - maxLoaded
+      let sliceStart = performance.now()
       for (const h of candidates) {
-        const idle = now - (this.#touched.get(h.documentId) ?? 0) >= idleMs
-        if (!idle && excess <= 0) break
-        // Written first: removeFromCache (automerge-repo 2.5.6) writes nothing, it only drops the handle and
-        // its synchronizer, so a change still inside the save throttle would be lost. A failed write is not
-        // fatal here: acknowledged changes are already on disk (RL20), and a peer resends the others.
-        await repo.flush([h.documentId]).catch(() => {})
-        if (this.#inUse(h.documentId) || !h.isReady()) continue
+        const touched = this.#touched.get(h.documentId) ?? 0
+        const idle = now - touched >= idleMs
+        if ((!idle && excess <= 0) || this.#stopped) break
+        // Unloading costs a few ms per document (automerge-repo encodes heads and diffs the document away);
+        // when a member with thousands of documents leaves, all of them go at once. In slices, so that
+        // sync, HTTP and disk completions are not held up behind a sweep of many seconds.
+        if (performance.now() - sliceStart > SLICE_MS) {
+          await new Promise((r) => setImmediate(r))
+          sliceStart = performance.now()
+        }
+        // Written first if touched lately: removeFromCache (automerge-repo 2.5.6) writes nothing, it only drops
+        // the handle and its synchronizer, so a change still inside the repo's save throttle (100 ms) would be
+        // lost. A failed write is not fatal here: acknowledged changes are already on disk (RL20), and a peer
+        // resends the others.
+        if (Date.now() - touched < RECENT_MS) await repo.flush([h.documentId]).catch(() => {})
+        if (this.#inUse(h.documentId) || !h.isReady() || this.#stopped) continue
         await repo.removeFromCache(h.documentId).catch(() => {})
         this.#touched.delete(h.documentId)
         this.unloaded++
