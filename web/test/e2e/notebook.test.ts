@@ -65,8 +65,9 @@ describe.skipIf(unavailable !== undefined)('web app, a notebook run by the compu
     await tree.locator('input[name="path"]').fill('analysis.ipynb')
     await tree.getByRole('button', { name: 'OK' }).click()
     await tree.getByRole('button', { name: 'analysis.ipynb', exact: true }).click()
-    // A's app asked the compute peer (named by /quire.json) to serve the new project, and it accepted.
-    await a.page.locator('.kernel-status').filter({ hasText: 'serves this project' }).waitFor({ timeout: 20_000 })
+    // A's app asked the compute peer (named by /quire.json) to serve the new project, and it accepted. It asks
+    // again every 5 s until then; under the whole suite the first asks can miss (12 s alone, over 20 s once).
+    await a.page.locator('.kernel-status').filter({ hasText: 'serves this project' }).waitFor({ timeout: 60_000 })
     await screenshot(a.page, 'notebook-a-served.png')
 
     await a.page.getByTestId('invite-button').click()
