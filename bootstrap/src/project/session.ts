@@ -20,6 +20,7 @@ import {
   isEd25519PeerId,
   loadOrCreateIdentity,
   peerIdOfKey,
+  sameHeads,
   type QuireNode,
   type QuireRepo,
 } from '@quire/node'
@@ -156,10 +157,6 @@ export async function findDoc<T>(session: Session, id: DocumentId, timeoutMs: nu
     const where = session.relay === undefined ? 'this data directory has no copy (pass --relay to fetch it)' : 'neither this data directory nor the relay has it for this identity'
     throw new ProjectCliError('QUIRE_PROJECT_UNAVAILABLE', `cannot open the ${what} ${id}: ${where} (${(err as Error).message})`)
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && [...a].sort().every((h, i) => h === [...b].sort()[i])
 }
 
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {

@@ -1,5 +1,6 @@
 import { next as A } from '@automerge/automerge'
 import type { DocHandle, DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
+import { sameHeads } from './heads.js'
 
 type SyncState = A.SyncState
 
@@ -174,12 +175,6 @@ export function enableImmediateSync(repo: Repo, options: ImmediateSyncOptions = 
     watched.clear()
     states.clear()
   }
-}
-
-function sameHeads(a: readonly string[] | undefined, b: readonly string[]): boolean {
-  if (a === undefined || a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
 }
 
 function replaceInPlace(target: SyncState, source: SyncState): void {

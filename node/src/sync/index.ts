@@ -6,5 +6,6 @@ export { enableImmediateSync, type ImmediateSyncOptions } from './immediate-sync
 export { WrappingAdapter } from './wrapping-adapter.js'
 export { type EmptySyncStats } from './empty-sync-throttle.js'
 export { readSyncMessage, rewriteSyncMessage, type SyncMessageSummary } from './sync-message-bytes.js'
+export { sameHeads } from './heads.js'
 export { createQuireRepo, DEFAULT_EMPTY_SYNC_INTERVAL_MS, type QuireRepo, type QuireRepoInit, type NetworkWrapper } from './create-quire-repo.js'
 export type { SyncLogEntry, SyncStats } from './sync-stats.js'

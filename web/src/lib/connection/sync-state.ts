@@ -4,17 +4,12 @@
  * (automerge-repo keys sync info by storage id), which every Quire peer has.
  */
 import type { DocumentId, PeerId, Repo } from '@automerge/automerge-repo'
+import { sameHeads } from '@quire/node'
 
 export type SyncStatus =
   | { readonly state: 'offline' }
   | { readonly state: 'syncing'; readonly done: number; readonly total: number }
   | { readonly state: 'up-to-date'; readonly total: number }
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  const set = new Set(a)
-  return b.every((h) => set.has(h))
-}
 
 /** The status of `documents` against the peers the repo is syncing with (`peers` narrows them). */
 export function syncStatus(repo: Repo, documents: Iterable<DocumentId>, peers: readonly string[] = repo.peers): SyncStatus {
