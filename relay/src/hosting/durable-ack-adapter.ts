@@ -1,6 +1,6 @@
 import { FairSlots } from './fair-slots.js'
 import type { DocumentId, Message, NetworkAdapterInterface, PeerId } from '@automerge/automerge-repo'
-import { readSyncMessage, rewriteSyncMessage, WrappingAdapter } from '@quire/node'
+import { readSyncMessage, rewriteSyncMessage, sameHeads, WrappingAdapter } from '@quire/node'
 
 /** Options of {@link DurableAckAdapter}. */
 export interface DurableAckAdapterInit {
@@ -59,12 +59,6 @@ export interface DurableAckStats {
 /** Documents whose written heads are remembered (a few hundred bytes each). */
 const MAX_DURABLE_KEPT = 10_000
 
-/** A held message and the sync session of its target it belongs to. */
-interface Held {
-  message: Message
-  session: number
-}
-
 /**
  * A peer sent a message with the heads of the last write in place of its own: after the next write it is
  * owed an acknowledgement of those heads, built from the latest message it got (`message`).
@@ -73,11 +67,15 @@ interface Owed {
   heads: string[]
   message: Message & { data: Uint8Array }
   version: number
-  session: number
 }
 
 interface DocQueue {
-  messages: Held[]
+  /**
+   * Messages held until a write finishes, in order, including those of the write under way (removed when it
+   * ends): while one to a peer is here, later ones to that peer wait behind it. A peer that leaves takes
+   * its held messages and owed acknowledgements with it, so what is here belongs to the current session.
+   */
+  messages: Message[]
   running: boolean
   /** Acknowledgements owed, by peer. */
   owed: Map<string, Owed>
@@ -112,13 +110,11 @@ interface DocQueue {
  * between "message generated" and "message sent" other than the network adapter's `send`.
  */
 export class DurableAckAdapter extends WrappingAdapter {
-  readonly stats: DurableAckStats = { held: 0, persists: 0, persistMs: 0, persistFailures: 0, refused: {}, rewritten: 0, acknowledgements: 0 }
+  readonly stats: DurableAckStats
+  readonly #queues = new Map<DocumentId, DocQueue>()
   readonly #persist: (documentId: DocumentId) => Promise<void>
   readonly #admit: ((message: Message) => string | undefined) | undefined
   readonly #log: (line: string) => void
-  readonly #queues = new Map<DocumentId, DocQueue>()
-  /** Per peer, how many of its sync sessions have ended; a held message of an ended session is dropped. */
-  readonly #sessions = new Map<string, number>()
   readonly #slots: FairSlots
   readonly #hasHeads: ((documentId: DocumentId, heads: string[]) => boolean) | undefined
   readonly #heads: ((documentId: DocumentId) => string[] | undefined) | undefined
@@ -126,8 +122,6 @@ export class DurableAckAdapter extends WrappingAdapter {
   readonly #unwritten = new Map<DocumentId, Map<string, { heads: string[]; version: number }>>()
   /** Per document, its heads when its last successful write (in this process) began: on disk. */
   readonly #durable = new Map<DocumentId, string[]>()
-  /** Per document and peer (`doc\0peer`), its messages held and not yet released or dropped. */
-  readonly #heldFor = new Map<string, number>()
   #version = 0
   /** Start times of the writes under way. */
   readonly #writing = new Set<number>()
@@ -135,6 +129,11 @@ export class DurableAckAdapter extends WrappingAdapter {
 
   constructor(init: DurableAckAdapterInit) {
     super(init.inner)
+    const queues = this.#queues
+    this.stats = {
+      get held() { return [...queues.values()].reduce((n, q) => n + q.messages.length, 0) },
+      persists: 0, persistMs: 0, persistFailures: 0, refused: {}, rewritten: 0, acknowledgements: 0,
+    }
     this.#persist = init.persist
     this.#admit = init.admit
     this.#hasHeads = init.hasHeads
@@ -163,9 +162,9 @@ export class DurableAckAdapter extends WrappingAdapter {
     }
     const documentId = message.documentId as DocumentId
     const target = message.targetId
-    const key = `${documentId}\u0000${target}`
-    if ((this.#heldFor.get(key) ?? 0) === 0) {
-      const owed = this.#queues.get(documentId)?.owed.get(target)
+    const queued = this.#queues.get(documentId)
+    if (queued?.messages.some((m) => m.targetId === target) !== true) {
+      const owed = queued?.owed.get(target)
       const unwritten = this.#unwritten.get(documentId)?.has(target) === true
       if (this.#hasHeads !== undefined && !unwritten && owed === undefined) {
         this.inner.send(message)
@@ -178,9 +177,7 @@ export class DurableAckAdapter extends WrappingAdapter {
       }
     }
     const queue = this.#queue(documentId)
-    queue.messages.push({ message, session: this.#sessions.get(target) ?? 0 })
-    this.#heldFor.set(key, (this.#heldFor.get(key) ?? 0) + 1)
-    this.stats.held++
+    queue.messages.push(message)
     if (!queue.running) void this.#drain(documentId, queue)
   }
 
@@ -226,7 +223,7 @@ export class DurableAckAdapter extends WrappingAdapter {
     }
     const rewritten = rewriteSyncMessage(data, durable)
     if (rewritten === undefined) return false
-    queue.owed.set(target, { heads: own, message: { ...message, data }, version: ++this.#version, session: this.#sessions.get(target) ?? 0 })
+    queue.owed.set(target, { heads: own, message: { ...message, data }, version: ++this.#version })
     this.stats.rewritten++
     this.inner.send({ ...message, data: rewritten })
     if (!queue.running) void this.#drain(documentId, queue)
@@ -251,8 +248,8 @@ export class DurableAckAdapter extends WrappingAdapter {
         while (this.#writing.has(key)) key += 1e-6
         this.#writing.add(key)
         // Charged to the peer the first message goes to: for a document a peer floods in, that peer.
-        const release = await this.#slots.acquire(queue.messages[0]?.message.targetId ?? [...queue.owed.keys()][0]!)
-        const batch = queue.messages.splice(0)
+        const release = await this.#slots.acquire(queue.messages[0]?.targetId ?? [...queue.owed.keys()][0]!)
+        const batch = new Set(queue.messages)
         // Decided in the same tick the write starts: a change the document holds now is in what it writes.
         const covered = this.#coveredNow(documentId)
         const headsAtStart = this.#heads?.(documentId)
@@ -271,18 +268,15 @@ export class DurableAckAdapter extends WrappingAdapter {
         release()
         this.stats.persists++
         this.stats.persistMs += performance.now() - started
-        this.stats.held -= batch.length
         const written = ok && !this.#closed
         if (written) {
           this.#markWritten(documentId, covered)
           if (headsAtStart !== undefined && headsAtStart.length > 0) this.#setDurable(documentId, headsAtStart)
         }
-        for (const { message, session } of batch) {
-          const current = session === (this.#sessions.get(message.targetId) ?? 0)
-          // A message of an ended session was already uncounted when the peer left.
-          if (current) this.#release(`${documentId}\u0000${message.targetId}`)
-          if (current && written) this.inner.send(message)
-        }
+        // Those of the batch still here go (a failed write drops them); the rest came during the write.
+        const sent = queue.messages.filter((m) => batch.has(m))
+        queue.messages = queue.messages.filter((m) => !batch.has(m))
+        if (written) for (const message of sent) this.inner.send(message)
         if (written && headsAtStart !== undefined) this.#acknowledge(queue, owedAtStart)
       }
     } finally {
@@ -307,10 +301,6 @@ export class DurableAckAdapter extends WrappingAdapter {
     for (const [peer, heads, version] of owedAtStart) {
       const owed = queue.owed.get(peer)
       if (owed === undefined || owed.version < version) continue
-      if (owed.session !== (this.#sessions.get(peer) ?? 0)) {
-        queue.owed.delete(peer)
-        continue
-      }
       const ack = rewriteSyncMessage(owed.message.data, heads, { dropChanges: true })
       if (owed.version === version) queue.owed.delete(peer)
       if (ack === undefined) continue
@@ -348,25 +338,15 @@ export class DurableAckAdapter extends WrappingAdapter {
     peers.set(message.senderId, { heads, version: ++this.#version })
   }
 
-  #release(key: string): void {
-    const left = (this.#heldFor.get(key) ?? 1) - 1
-    if (left > 0) this.#heldFor.set(key, left)
-    else this.#heldFor.delete(key)
-  }
-
   #dropFor(peerId: PeerId): void {
     for (const [documentId, peers] of this.#unwritten) {
       peers.delete(peerId)
       if (peers.size === 0) this.#unwritten.delete(documentId)
     }
-    for (const key of this.#heldFor.keys()) if (key.endsWith(`\u0000${peerId}`)) this.#heldFor.delete(key)
-    this.#sessions.set(peerId, (this.#sessions.get(peerId) ?? 0) + 1)
     for (const [documentId, queue] of this.#queues) {
       queue.owed.delete(peerId)
-      const kept = queue.messages.filter((h) => h.message.targetId !== peerId)
-      this.stats.held -= queue.messages.length - kept.length
-      queue.messages.splice(0, queue.messages.length, ...kept)
-      if (!queue.running && kept.length === 0 && queue.owed.size === 0) this.#queues.delete(documentId)
+      queue.messages = queue.messages.filter((m) => m.targetId !== peerId)
+      if (!queue.running && queue.messages.length === 0 && queue.owed.size === 0) this.#queues.delete(documentId)
     }
   }
 
@@ -383,10 +363,4 @@ export class DurableAckAdapter extends WrappingAdapter {
       this.inner.send({ type: 'doc-unavailable', documentId, senderId: this.peerId, targetId: message.senderId })
     }
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false
-  const sorted = [...b].sort()
-  return [...a].sort().every((h, i) => h === sorted[i])
 }
