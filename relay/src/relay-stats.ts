@@ -1,4 +1,4 @@
-import type { SyncStats } from '@quire/node'
+import type { EmptySyncStats, SyncStats } from '@quire/node'
 import type { DurableAckStats } from './hosting/durable-ack-adapter.js'
 
 /** A snapshot of a running relay's state, served by /healthz and /metrics. */
@@ -15,6 +15,8 @@ export interface RelayStats {
   documentsUnloaded: number
   sync: SyncStats
   acks: DurableAckStats
+  /** Sync messages without changes held back (Y26). */
+  emptySync: EmptySyncStats
   /** Times a peer sending more than its share was not read while the relay was congested (RL53). */
   peerPauses: number
   /** Documents refused by the hosting policy, by refusal code. */

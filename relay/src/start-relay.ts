@@ -207,6 +207,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       documentsLoaded: unloader?.loaded ?? 0,
       documentsUnloaded: unloader?.unloaded ?? 0,
       sync: q.adapter.stats,
+      emptySync: q.emptySync,
       acks: network.stats,
       peerPauses: guard?.pauses ?? 0,
       refusals: { ...policy.refusals, ...writeFilter?.stats.refusals },

@@ -49,7 +49,7 @@ describe('relay HTTP on the WebSocket port', () => {
     expect(metricValue(before.body, 'quire_relay_connected_peers')).toBe(0)
     expect(metricValue(before.body, 'quire_relay_documents_hosted')).toBe(0)
     expect(metricValue(before.body, 'quire_relay_sync_bytes_received_total')).toBe(0)
-    for (const name of ['quire_relay_reservations', 'quire_relay_documents_loaded', 'quire_relay_sync_bytes_sent_total']) {
+    for (const name of ['quire_relay_reservations', 'quire_relay_documents_loaded', 'quire_relay_sync_bytes_sent_total', 'quire_relay_empty_sync_coalesced_total', 'quire_relay_acks_sent_total']) {
       expect(metricValue(before.body, name), name).toBe(0)
     }
 

@@ -15,6 +15,11 @@ export interface DocUnloaderInit {
   intervalMs?: number
 }
 
+/** Longest stretch of unloading before the sweep yields to the event loop. */
+const SLICE_MS = 20
+/** A document touched this recently may have a change the repo's save throttle has not written yet. */
+const RECENT_MS = 2_000
+
 /**
  * Unloads hosted documents nobody is using, so a relay hosting many documents holds only the active ones
  * in memory. A document is in use while a member's peer (not a federated relay) syncs it, or was touched
@@ -24,11 +29,6 @@ export interface DocUnloaderInit {
  * Uses `Repo.removeFromCache` (automerge-repo 2.5, marked experimental): it unloads the handle and removes
  * its synchronizer.
  */
-/** Longest stretch of unloading before the sweep yields to the event loop. */
-const SLICE_MS = 20
-/** A document touched this recently may have a change the repo's save throttle has not written yet. */
-const RECENT_MS = 2_000
-
 export class DocUnloader {
   unloaded = 0
   readonly #init: DocUnloaderInit

@@ -40,6 +40,8 @@ export function prometheusText(s: RelayStats): string {
   metric(out, 'quire_relay_acks_deferred_total', 'counter', 'Sync messages sent at once with the heads on disk in place of their own (RL23).', s.acks.rewritten)
   metric(out, 'quire_relay_acks_sent_total', 'counter', 'Acknowledgements sent after a write (heads only).', s.acks.acknowledgements)
   metric(out, 'quire_relay_persist_failures_total', 'counter', 'Document writes that failed (their acknowledgements were withheld).', s.acks.persistFailures)
+  metric(out, 'quire_relay_empty_sync_coalesced_total', 'counter', 'Sync messages without changes replaced by a later one (Y26).', s.emptySync.coalesced)
+  metric(out, 'quire_relay_empty_sync_delayed_total', 'counter', 'Sync messages without changes sent or taken late (Y26).', s.emptySync.delayed)
   metric(out, 'quire_relay_peer_pauses_total', 'counter', 'Times a peer sending more than its share was not read while the relay was congested.', s.peerPauses)
   metric(out, 'process_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', s.residentMemoryBytes)
   return out.join('\n') + '\n'
