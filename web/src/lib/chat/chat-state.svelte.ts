@@ -3,7 +3,7 @@
  */
 import type { DocHandle } from '@automerge/automerge-repo'
 import { countUnread, deleteMessage, editMessage, postMessage, readChat, type ChatDoc, type ChatMessage, type ChatRead } from '@quire/crdt'
-import { createSubscriber } from 'svelte/reactivity'
+import { docSubscriber } from '../peer/doc-subscriber.js'
 
 export class ChatState {
   readonly #handle: DocHandle<unknown>
@@ -16,11 +16,7 @@ export class ChatState {
   constructor(handle: DocHandle<unknown>, me: string) {
     this.#handle = handle
     this.#me = me
-    this.#subscribe = createSubscriber((update) => {
-      handle.on('change', update)
-      void handle.whenReady().then(update, () => {})
-      return () => handle.off('change', update)
-    })
+    this.#subscribe = docSubscriber(handle)
   }
 
   #refresh(): void {

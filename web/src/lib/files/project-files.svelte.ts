@@ -4,7 +4,7 @@
  */
 import type { DocHandle } from '@automerge/automerge-repo'
 import { listTree, readProject, type BrokenFileEntry, type FileEntry, type FolderNode, type ProjectRead } from '@quire/crdt'
-import { createSubscriber } from 'svelte/reactivity'
+import { docSubscriber } from '../peer/doc-subscriber.js'
 
 export class ProjectFiles {
   readonly #handle: DocHandle<unknown>
@@ -16,11 +16,7 @@ export class ProjectFiles {
 
   constructor(handle: DocHandle<unknown>) {
     this.#handle = handle
-    this.#subscribe = createSubscriber((update) => {
-      handle.on('change', update)
-      void handle.whenReady().then(update, () => {})
-      return () => handle.off('change', update)
-    })
+    this.#subscribe = docSubscriber(handle)
   }
 
   #refresh(): void {

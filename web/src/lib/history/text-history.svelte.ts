@@ -5,7 +5,7 @@
 import * as A from '@automerge/automerge'
 import type { DocHandle } from '@automerge/automerge-repo'
 import { CodedError, diffLines, readText, setText, textAt, type LineDiffPart, type TextDoc } from '@quire/crdt'
-import { createSubscriber } from 'svelte/reactivity'
+import { docSubscriber } from '../peer/doc-subscriber.js'
 
 /** One version: the document as it was right after one change. */
 export interface TextVersion {
@@ -28,11 +28,7 @@ export class TextHistory {
 
   constructor(handle: DocHandle<unknown>) {
     this.#handle = handle
-    this.#subscribe = createSubscriber((update) => {
-      handle.on('change', update)
-      void handle.whenReady().then(update, () => {})
-      return () => handle.off('change', update)
-    })
+    this.#subscribe = docSubscriber(handle)
   }
 
   #doc(): A.Doc<unknown> | undefined {

@@ -4,7 +4,7 @@
  */
 import type { DocHandle } from '@automerge/automerge-repo'
 import { readText } from '@quire/crdt'
-import { createSubscriber } from 'svelte/reactivity'
+import { docSubscriber } from '../peer/doc-subscriber.js'
 
 export class LiveText {
   readonly #handle: DocHandle<unknown>
@@ -12,12 +12,7 @@ export class LiveText {
 
   constructor(handle: DocHandle<unknown>) {
     this.#handle = handle
-    this.#subscribe = createSubscriber((update) => {
-      handle.on('change', update)
-      // A handle that becomes ready later has content then.
-      void handle.whenReady().then(update, () => {})
-      return () => handle.off('change', update)
-    })
+    this.#subscribe = docSubscriber(handle)
   }
 
   /** The content, or undefined while loading or when the document is not readable text. */

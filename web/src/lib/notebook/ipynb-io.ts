@@ -5,6 +5,7 @@
  */
 import { save } from '@automerge/automerge'
 import { CodedError, exportIpynb, importIpynb, readNotebook, type MimeBundle, type NotebookDoc } from '@quire/crdt'
+import { saveBytes } from '../files/project-export.js'
 import { isBlobRef } from './output-mime.js'
 import type { BlobStore, ImportedNotebook } from './types.js'
 
@@ -85,16 +86,7 @@ export function toBase64(bytes: Uint8Array): string {
 
 /** Offers text as a file download (browser only). */
 export function downloadText(fileName: string, text: string, mime = 'application/x-ipynb+json'): void {
-  const url = URL.createObjectURL(new Blob([text], { type: mime }))
-  const link = document.createElement('a')
-  link.href = url
-  link.download = fileName
-  link.rel = 'noopener'
-  document.body.append(link)
-  link.click()
-  link.remove()
-  // The click starts the download synchronously; revoking later keeps slow browsers safe.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  saveBytes(fileName, new TextEncoder().encode(text), mime)
 }
 
 /** A file name for a notebook export. */
