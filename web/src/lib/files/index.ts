@@ -18,5 +18,6 @@ export {
   type UploadInput,
   type UploadResult,
 } from './file-ops.js'
-export { fileBytes, notebookFile, projectZip, saveBytes, type ExportContext, type ZipProblem } from './project-export.js'
+export { fileBytes, notebookFile, projectZip, type ExportContext, type ZipProblem } from './project-export.js'
+export { saveBytes } from './save-bytes.js'
 export { chooseMime, mimeOf, textContentOf, MAX_TEXT_DOC_BYTES } from './file-kinds.js'

@@ -3,8 +3,9 @@
  * blobs inlined, a blob as is) and the whole project as a zip.
  */
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
-import { exportIpynb, readNotebook, readText, type FileEntry, type MimeBundle } from '@quire/crdt'
+import { readText, type FileEntry } from '@quire/crdt'
 import { zipSync, type Zippable } from 'fflate'
+import { exportNotebookText } from '../notebook/ipynb-io.js'
 import { FileOpError, type BlobStore } from './file-ops.js'
 
 /** Where export reads from. */
@@ -39,49 +40,8 @@ export async function fileBytes(ctx: ExportContext, entry: FileEntry): Promise<U
 }
 
 /** A notebook as .ipynb text, with the blobs its outputs reference fetched and inlined where possible. */
-export async function notebookFile(blobs: BlobStore, doc: unknown): Promise<string> {
-  const refs = notebookBlobRefs(doc)
-  const contents = new Map<string, string>()
-  await Promise.all(
-    [...refs].map(async ([hash, mime]) => {
-      try {
-        contents.set(hash, blobAsIpynbString(await blobs.get(hash), mime))
-      } catch {
-        // Not available from any peer right now: export writes a placeholder that names the blob.
-      }
-    }),
-  )
-  return JSON.stringify(exportIpynb(doc, { resolveBlob: (hash) => contents.get(hash) }), null, 1) + '\n'
-}
-
-function notebookBlobRefs(doc: unknown): Map<string, string> {
-  const refs = new Map<string, string>()
-  const visit = (bundle: MimeBundle): void => {
-    for (const [mime, value] of Object.entries(bundle)) {
-      if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-        const blob = (value as { blob?: unknown }).blob
-        if (typeof blob === 'string' && /^[0-9a-f]{64}$/.test(blob)) refs.set(blob, mime)
-      }
-    }
-  }
-  for (const cell of readNotebook(doc).cells) {
-    if (cell.cellType === 'code') {
-      for (const output of cell.outputs) if (output.output_type === 'display_data' || output.output_type === 'execute_result') visit(output.data)
-    } else if (cell.cellType !== 'broken') {
-      for (const bundle of Object.values(cell.attachments)) visit(bundle)
-    }
-  }
-  return refs
-}
-
-/** What .ipynb stores for a mime type: text for text and JSON types, base64 for the rest. */
-function blobAsIpynbString(bytes: Uint8Array, mime: string): string {
-  if (mime.startsWith('text/') || mime === 'image/svg+xml' || mime === 'application/json' || mime.endsWith('+json')) {
-    return new TextDecoder().decode(bytes)
-  }
-  let binary = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(binary)
+export function notebookFile(blobs: BlobStore, doc: unknown): Promise<string> {
+  return exportNotebookText(doc, blobs)
 }
 
 /** A file that could not be put into the zip, and why. */
@@ -113,18 +73,4 @@ export async function projectZip(ctx: ExportContext, files: readonly FileEntry[]
     tree['QUIRE-MISSING.txt'] = encoder.encode(problems.map((p) => `${p.path}: ${p.reason}`).join('\n') + '\n')
   }
   return { zip: zipSync(tree, { level: 6, mtime: new Date() }), problems }
-}
-
-/** Makes the browser save `bytes` as a file named `name`. */
-export function saveBytes(name: string, bytes: Uint8Array, mime = 'application/octet-stream'): void {
-  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: mime }))
-  const a = document.createElement('a')
-  a.href = url
-  a.download = name
-  a.rel = 'noopener'
-  document.body.appendChild(a)
-  a.click()
-  a.remove()
-  // Give the download a moment to start before the URL goes.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000)
 }

@@ -5,7 +5,7 @@
  */
 import { save } from '@automerge/automerge'
 import { CodedError, exportIpynb, importIpynb, readNotebook, type MimeBundle, type NotebookDoc } from '@quire/crdt'
-import { saveBytes } from '../files/project-export.js'
+import { saveBytes } from '../files/save-bytes.js'
 import { isBlobRef } from './output-mime.js'
 import type { BlobStore, ImportedNotebook } from './types.js'
 
