@@ -59,6 +59,19 @@ export function waitForDoc<T>(handle: DocHandle<T>, check: (doc: T) => boolean, 
  * A hand-driven `/quire/sync/1.0.0` stream for tests: sends raw bytes or frames of any shape and records
  * what comes back, so tests can play a misbehaving or early peer.
  */
+/**
+ * How many frames a peer hands to its libp2p streams for `change` before any timer can fire: `change` runs,
+ * then only microtasks (no timer, no I/O callback). A change sent at once (Y9) is among them; one that
+ * waits for automerge-repo's 100 ms sync throttle (a timer) never is, however fast or slow the machine. So
+ * a test of "sent at once" checks an order of events, not a latency.
+ */
+export async function framesSentBeforeAnyTimer(stats: { readonly framesSent: number }, change: () => void): Promise<number> {
+  const before = stats.framesSent
+  change()
+  for (let i = 0; i < 100; i++) await Promise.resolve()
+  return stats.framesSent - before
+}
+
 export class RawSyncStream {
   readonly frames: unknown[] = []
   readonly stream: Stream
