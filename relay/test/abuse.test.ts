@@ -22,7 +22,7 @@ async function editLatencies(from: DocHandle<Counter>, to: DocHandle<Counter>, c
     const target = from.doc().n + 1
     const start = performance.now()
     from.change((d) => { d.n = target })
-    await waitForDoc(to, (d) => d.n === target, 20_000)
+    await waitForDoc(to, (d) => d.n === target, 60_000)
     out.push(performance.now() - start)
   }
   return out.sort((a, b) => a - b)
@@ -42,34 +42,45 @@ describe('relay limits against abuse', () => {
     await waitForDoc(seen, (d) => d.n === 0)
     const quiet = await editLatencies(doc, seen, 5, 50)
 
-    // A flooder in its own process, making new documents and rewriting a document in 64 KiB changes at once.
+    // A flooder in its own process: a fixed load, stated in counts (the same on a fast machine and a slow one),
+    // far more than the relay stores in the time the member's edits take: new documents, and 64 KiB changes
+    // to one document.
+    const FLOOD_DOCUMENTS = 1_000
+    const FLOOD_CHANGES = 100
     const flooder = await startWriterProcess()
     // A busy flooder may not stop gracefully in time.
     cleanups.push(async () => { await flooder.stop(2_000) })
     await flooder.request('dial', { address: relay.tcpAddress })
-    // Longer than the edits below take; the flooder stops itself.
-    await flooder.request('flood', { mode: 'documents', bytes: 2048, perTick: 4, durationMs: 7_000 })
-    await flooder.request('flood', { mode: 'changes', bytes: 64 * 1024, perTick: 1, durationMs: 7_000 })
-    await sleep(1_000) // let the flood build up
-    const flooded = await editLatencies(doc, seen, 10, 100)
+    const hosted = async (): Promise<number> => JSON.parse((await get(`${relay.httpUrl}/healthz`)).body).documentsHosted as number
+    const before = await hosted()
+    await flooder.request('flood', { mode: 'documents', bytes: 2048, perTick: 4, count: FLOOD_DOCUMENTS })
+    await flooder.request('flood', { mode: 'changes', bytes: 64 * 1024, perTick: 1, count: FLOOD_CHANGES })
+    // The member edits once the relay is taking the flood.
+    await waitUntil(async () => (await hosted()) - before >= 50, 60_000, 'the relay taking the flood')
+    const flooded: number[] = []
+    const hostedWhenArrived: number[] = []
+    for (let i = 0; i < 10; i++) {
+      flooded.push(...await editLatencies(doc, seen, 1, i === 0 ? 0 : 100))
+      hostedWhenArrived.push((await hosted()) - before)
+    }
+    // Then the whole flood is stored: the relay dropped none of it.
+    await waitUntil(async () => (await hosted()) - before >= FLOOD_DOCUMENTS + 1, 300_000, 'the whole flood stored')
     const made = await flooder.request('stopFlood', undefined, { timeout: 60_000 })
     const metrics = (await get(`${relay.httpUrl}/metrics`)).body
     const m = (name: string): number => metricValue(metrics, name) ?? 0
-    console.log(`[RL53] member edits: quiet ${summary(quiet)}; under flood ${summary(flooded)}; flood made ` +
-      `${made.documents} documents and ${made.changes} changes; relay received ` +
+    console.log(`[RL53] member edits: quiet ${summary(quiet)}; under flood ${summary(flooded.sort((a, b) => a - b))}; flood documents the relay ` +
+      `held as each edit arrived: ${hostedWhenArrived.join(' ')} of ${FLOOD_DOCUMENTS}; relay received ` +
       `${(m('quire_relay_sync_bytes_received_total') / 1e6).toFixed(1)} MB of sync, made ${m('quire_relay_persists_total')} writes ` +
       `(${m('quire_relay_persist_seconds_total').toFixed(1)} s), paused flooders ${m('quire_relay_peer_pauses_total')} times`)
-    // It really flooded: more than the relay's disk could take as fast as it came.
-    expect(made.documents + made.changes).toBeGreaterThan(200)
-    expect(m('quire_relay_sync_bytes_received_total')).toBeGreaterThan(5e6)
-    // Every edit arrives within a bound: generous for a loaded 2-core machine that also runs the flooder and
-    // this test. Measured here: 0.8 to 1.5 s at worst; without the fair share (RL53), 2.5 to 4.5 s, with
-    // writes waiting about 25 times longer.
-    expect(flooded[flooded.length - 1]!).toBeLessThan(3_000)
-    expect(flooded[Math.floor(flooded.length / 2)]!).toBeLessThan(2_000)
+    expect(made).toEqual({ documents: FLOOD_DOCUMENTS, changes: FLOOD_CHANGES })
+    // Not starved: the member's edits, made after the flood's documents, overtook them. The first edit reached
+    // the observer while most of the flood was still on its way into the relay (without the fair share the
+    // member's frames wait behind the flooder's). Times are printed above, not asserted: they depend on the
+    // machine (bench/ measures them).
+    expect(hostedWhenArrived[0]!).toBeLessThan(FLOOD_DOCUMENTS / 2)
     // The relay is still healthy.
     expect((await get(`${relay.httpUrl}/healthz`)).status).toBe(200)
-  })
+  }, 600_000)
 
   it('[RL52] [Y22] a sync stream past the per-connection limit is refused; the peer, its connection and its sync stay up', async () => {
     const relay = await relayWith(['--hosting', 'open'])

@@ -22,11 +22,12 @@ export interface WriterCommandTypes {
   /** Stops writing. */
   stopWriting: { params: undefined; result: WriterStatus }
   /**
-   * Floods the connected relay for `durationMs` (or until `stopFlood`): every tick, `perTick` new documents
-   * (mode `documents`) or changes to one document (mode `changes`), each carrying `bytes` random bytes.
-   * The duration is kept here, so it ends even when the flood leaves this process too busy to take orders.
+   * Floods the connected relay with `count` new documents (mode `documents`) or changes to one document
+   * (mode `changes`), `perTick` of them every tick, each carrying `bytes` random bytes, or until `stopFlood`.
+   * The count is kept here, so the flood ends even when it leaves this process too busy to take orders; and
+   * a load stated as a count is the same on a fast machine and a slow one.
    */
-  flood: { params: { mode: 'documents' | 'changes'; bytes: number; perTick: number; durationMs: number }; result: null }
+  flood: { params: { mode: 'documents' | 'changes'; bytes: number; perTick: number; count: number }; result: null }
   /** Stops flooding; returns how many documents and changes it made. */
   stopFlood: { params: undefined; result: { documents: number; changes: number } }
 }
@@ -94,10 +95,10 @@ async function main(): Promise<void> {
       const payload = (): Uint8Array => new Uint8Array(randomBytes(bytes))
       const target = p.mode === 'changes' ? q.repo.create<{ blob?: Uint8Array }>({}) : undefined
       flooding = true
-      const until = Date.now() + Number(p.durationMs)
+      let left = Number(p.count)
       const tick = (): void => {
-        if (!flooding || Date.now() > until) return
-        for (let i = 0; i < perTick; i++) {
+        if (!flooding || left <= 0) return
+        for (let i = 0; i < perTick && left > 0; i++, left--) {
           if (target === undefined) {
             q.repo.create({ blob: payload() })
             flooded.documents++
