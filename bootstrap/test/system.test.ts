@@ -47,7 +47,8 @@ describe('system dependency detection', () => {
     const [status] = await detectSystemFeatures({ features: [SYSTEM_FEATURES[0]!], timeoutMs: 300, commandFor: () => slow })
     expect(status!.present).toBe(false)
     expect(status!.reason).toContain('killed by SIGTERM')
-    expect(Date.now() - started).toBeLessThan(5000)
+    // Killed after 300 ms instead of running its 30 s: the bound only tells the two apart.
+    expect(Date.now() - started).toBeLessThan(20_000)
   })
 
   it('gives the exact install command, with sudo when not root', () => {

@@ -69,7 +69,8 @@ describe('kernel control', () => {
     const error = await launcher.start('silent', { workdir: join(root, 'project'), startTimeoutMs: 1500 }).catch((e: unknown) => e)
     expect((error as KernelError).code).toBe('KERNEL_START_FAILED')
     expect((error as KernelError).message).toContain('did not answer within 2 s')
-    expect(Date.now() - started).toBeLessThan(10_000)
+    // The 1.5 s timeout applied, not the 60 s default: the bound only tells the two apart.
+    expect(Date.now() - started).toBeLessThan(30_000)
     expect(pidsMentioning(join(root, 'state'))).toEqual([])
   })
 
@@ -85,7 +86,8 @@ describe('kernel control', () => {
     await reachedWait
     const stopping = Date.now()
     await other.stopAll()
-    expect(Date.now() - stopping).toBeLessThan(5000)
+    // Tells "at once" from waiting out the start timeout (60 s by default), with room for a loaded machine.
+    expect(Date.now() - stopping).toBeLessThan(30_000)
     await expect(starting).rejects.toMatchObject({ code: 'KERNEL_DEAD' })
     expect(pidsMentioning(join(root, 'state-2'))).toEqual([])
   })

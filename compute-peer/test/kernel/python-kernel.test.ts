@@ -82,7 +82,8 @@ describe('python3 kernel in the sandbox', () => {
     const started = Date.now()
     await tk.kernel.interrupt()
     const result = await running
-    expect(Date.now() - started).toBeLessThan(5000)
+    // A bound that tells a hang (the loop never interrupted) from success, with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(30_000)
     expect(result.reply.status).toBe('error')
     expect(result.outputs.find((o) => o.type === 'error')).toMatchObject({ ename: 'KeyboardInterrupt' })
     expect((await executeCollect(tk.kernel, '6*7')).outputs[0]).toMatchObject({ data: { 'text/plain': '42' } })
