@@ -94,6 +94,9 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
         maxConnections: config.limits.maxConnections,
         inboundConnectionThreshold: config.limits.inboundConnectionThreshold,
         maxIncomingPendingConnections: config.limits.maxIncomingPendingConnections,
+        // One address stalling its upgrades (silent sockets) must not take every pending slot (RL55, RL56).
+        maxIncomingPendingConnectionsPerHost: config.limits.maxIncomingPendingConnectionsPerHost,
+        inboundUpgradeTimeout: config.limits.inboundUpgradeTimeoutMs,
       },
       relayLimits: {
         maxReservations: config.limits.maxReservations,

@@ -23,6 +23,8 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxConnections', kind: 'int', min: 1, help: 'Open connections at most; newer inbound ones beyond it are closed.', shownDefault: '1024' },
   { key: 'inboundConnectionThreshold', kind: 'int', min: 1, help: 'New inbound connections one host (IP address) may open per second; more are refused before any handshake. Peers behind one NAT share it.', shownDefault: '100' },
   { key: 'maxIncomingPendingConnections', kind: 'int', min: 1, help: 'Inbound connections being upgraded (encryption, muxer) at once; more are refused until one finishes.', shownDefault: '64' },
+  { key: 'maxIncomingPendingConnectionsPerHost', kind: 'int', min: 1, help: 'Inbound connections from one host (IPv4 address or IPv6 /64) being upgraded at once; more are refused, so one address cannot take every upgrade slot.', shownDefault: '32' },
+  { key: 'inboundUpgradeTimeoutMs', kind: 'int', min: 500, help: 'An inbound libp2p connection (TCP or WebSocket) must finish its handshake (noise, muxer) within this many ms, or it is closed.', shownDefault: '5000' },
   { key: 'maxLoadedDocuments', kind: 'int', min: 1, help: 'Documents kept in memory at most; least recently used idle ones are unloaded.', shownDefault: '1000' },
   { key: 'idleUnloadMs', kind: 'int', min: 0, help: 'Unload a document no peer has synced for this many ms.', shownDefault: '60000' },
   { key: 'maxReservations', kind: 'int', min: 0, help: 'Circuit relay: peers holding a reservation at once (one per peer).', shownDefault: '512' },
