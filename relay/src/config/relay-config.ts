@@ -40,6 +40,16 @@ export interface RelayLimitsConfig {
   maxIncomingPendingConnectionsPerHost: number
   /** An inbound libp2p connection must finish its upgrade within this (ms), or it is closed. */
   inboundUpgradeTimeoutMs: number
+  /** HTTP/WebSocket port: a complete request head (or WebSocket upgrade) must arrive within this (ms). */
+  httpHeadersTimeoutMs: number
+  /** HTTP/WebSocket port: an idle keep-alive connection is closed after this (ms). */
+  httpKeepAliveTimeoutMs: number
+  /** HTTP/WebSocket port: an HTTP connection without traffic for this long is closed (ms); WebSockets are not. */
+  httpIdleTimeoutMs: number
+  /** HTTP/WebSocket port: plain HTTP connections (not yet a WebSocket) open at once. */
+  httpMaxConnections: number
+  /** HTTP/WebSocket port: plain HTTP connections (not yet a WebSocket) from one host open at once. */
+  httpMaxConnectionsPerHost: number
   /** Documents kept in memory at most; the least recently used idle ones are unloaded beyond it. */
   maxLoadedDocuments: number
   /** A document no peer has synced for this long is unloaded (ms). */
@@ -108,6 +118,18 @@ export const DEFAULT_LIMITS: RelayLimitsConfig = {
   // yamux): well under a second even on a bad mobile link, with room for a loaded relay. A silent socket
   // then holds its slot 5 s instead of 10.
   inboundUpgradeTimeoutMs: 5_000,
+  // The HTTP/WebSocket port. libp2p feeds its HTTP server sockets without the server ever listening, and
+  // Node enforces its own headersTimeout and requestTimeout only on a listening server, so the relay
+  // applies these itself (http-guard.ts). A browser sends its request head in one packet: 10 s is generous.
+  httpHeadersTimeoutMs: 10_000,
+  // Node's default for keep-alive connections.
+  httpKeepAliveTimeoutMs: 5_000,
+  // A response that stalls this long (a reader that stopped reading) is abandoned.
+  httpIdleTimeoutMs: 30_000,
+  // Plain HTTP connections are short-lived (the web app's files, /healthz); a browser opens about six.
+  // These bound the sockets a stranger can park on the port; WebSockets (libp2p peers) are not counted.
+  httpMaxConnections: 1024,
+  httpMaxConnectionsPerHost: 64,
   // Automerge documents cost roughly 10 to 100 KB each in memory; 1,000 bounds a busy relay to ~100 MB.
   maxLoadedDocuments: 1000,
   // Long enough that a peer reconnecting after a blip does not reload the document.
