@@ -43,7 +43,9 @@ export class PendingPerHost {
   }
 
   private admit(maConn: MultiaddrConnection): boolean {
-    const host = hostKey(maConn.remoteAddr)
+    // A relayed connection's address starts with the relay's IP, not the peer's: it is not that host's.
+    const relayed = maConn.remoteAddr.getComponents().some((c) => c.name === 'p2p-circuit')
+    const host = relayed ? undefined : hostKey(maConn.remoteAddr)
     if (host === undefined) return true
     const count = this.counts.get(host) ?? 0
     if (count >= this.maxPerHost) return false
