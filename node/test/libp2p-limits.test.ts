@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryLevel } from 'memory-level'
 import type { Connection, Stream } from '@libp2p/interface'
@@ -75,6 +76,29 @@ describe('connection and stream limits', () => {
     await new Promise((r) => setTimeout(r, 500))
     expect(server.getConnections().length).toBe(1)
     expect(b.getConnections().filter((c) => c.remotePeer.equals(server.peerId))).toEqual([])
+    expect(a.getConnections().filter((c) => c.remotePeer.equals(server.peerId)).length).toBe(1)
+  })
+
+  it('[L21] maxIncomingPendingConnectionsPerHost: a host with that many silent connections is refused more until they end', async () => {
+    await expect(createQuireNode({ role: 'peer', start: false, connectionManager: { maxIncomingPendingConnectionsPerHost: 0 } })).rejects.toMatchObject({ code: 'NODE_CONFIG_INVALID' })
+    await expect(createQuireNode({ role: 'peer', start: false, connectionManager: { inboundUpgradeTimeout: -1 } })).rejects.toMatchObject({ code: 'NODE_CONFIG_INVALID' })
+    const server = await node({ role: 'peer', connectionManager: { maxIncomingPendingConnectionsPerHost: 2, inboundUpgradeTimeout: 60_000 } })
+    const port = Number(server.getMultiaddrs()[0]!.toString().split('/')[4])
+    // Two sockets from 127.0.0.1 that never send a byte: the host's two upgrade slots, held.
+    const silent: Socket[] = []
+    for (let i = 0; i < 2; i++) {
+      const s = connect({ host: '127.0.0.1', port })
+      s.on('error', () => {})
+      silent.push(s)
+      await new Promise((r) => s.once('connect', r))
+    }
+    stops.push(() => { for (const s of silent) s.destroy() })
+    await new Promise((r) => setTimeout(r, 300))
+    const a = await node()
+    await expect(dialNode(a, server)).rejects.toThrow()
+    for (const s of silent) s.destroy()
+    await new Promise((r) => setTimeout(r, 300))
+    await dialNode(a, server)
     expect(a.getConnections().filter((c) => c.remotePeer.equals(server.peerId)).length).toBe(1)
   })
 

@@ -1,5 +1,6 @@
 import type { EmptySyncStats, SyncStats } from '@quire/node'
 import type { DurableAckStats } from './hosting/durable-ack-adapter.js'
+import type { HttpGuardStats } from './http/http-guard.js'
 
 /** A snapshot of a running relay's state, served by /healthz and /metrics. */
 export interface RelayStats {
@@ -19,6 +20,8 @@ export interface RelayStats {
   emptySync: EmptySyncStats
   /** Times a peer sending more than its share was not read while the relay was congested (RL53). */
   peerPauses: number
+  /** Plain HTTP connections on the WebSocket ports: open, refused over the caps, closed for a late request head (RL58). */
+  http: HttpGuardStats
   /** Documents refused by the hosting policy, by refusal code. */
   refusals: Record<string, number>
   residentMemoryBytes: number

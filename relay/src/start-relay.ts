@@ -17,6 +17,7 @@ import { HostingIndex } from './hosting/hosting-index.js'
 import { HostingPolicy } from './hosting/hosting-policy.js'
 import { watchProjects } from './hosting/project-links.js'
 import { attachHttp, browserAddresses, httpRoutes } from './http/http-routes.js'
+import type { HttpGuardStats } from './http/http-guard.js'
 import type { RelayStats } from './relay-stats.js'
 
 /** Options of {@link startRelay} that are not configuration. */
@@ -94,6 +95,9 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
         maxConnections: config.limits.maxConnections,
         inboundConnectionThreshold: config.limits.inboundConnectionThreshold,
         maxIncomingPendingConnections: config.limits.maxIncomingPendingConnections,
+        // One address stalling its upgrades (silent sockets) must not take every pending slot (RL55, RL56).
+        maxIncomingPendingConnectionsPerHost: config.limits.maxIncomingPendingConnectionsPerHost,
+        inboundUpgradeTimeout: config.limits.inboundUpgradeTimeoutMs,
       },
       relayLimits: {
         maxReservations: config.limits.maxReservations,
@@ -210,15 +214,27 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       emptySync: q.emptySync,
       acks: network.stats,
       peerPauses: guard?.pauses ?? 0,
+      http: httpGuardStats(),
       refusals: { ...policy.refusals, ...writeFilter?.stats.refusals },
       residentMemoryBytes: process.memoryUsage().rss,
     })
+    // Filled once the HTTP guards exist (below); stats() is not called before.
+    let httpGuardStats = (): HttpGuardStats => ({ open: 0, refused: 0, timedOut: 0 })
     const expectWebSocket = config.listen.some((a) => /\/ws(\/|$)/.test(a))
     const quireJson = (): Record<string, unknown> => ({
       ...config.webConfig,
       relay: { peerId: self, addrs: browserAddresses(node.getMultiaddrs().map((a) => a.toString()), self) },
     })
-    const httpUrls = attachHttp(node, httpRoutes({ stats, quireJson, ...(config.staticRoot !== undefined && { staticRoot: config.staticRoot }) }), expectWebSocket)
+    const attached = attachHttp(node, httpRoutes({ stats, quireJson, ...(config.staticRoot !== undefined && { staticRoot: config.staticRoot }) }), expectWebSocket, {
+      headersTimeoutMs: config.limits.httpHeadersTimeoutMs,
+      keepAliveTimeoutMs: config.limits.httpKeepAliveTimeoutMs,
+      idleTimeoutMs: config.limits.httpIdleTimeoutMs,
+      maxConnections: config.limits.httpMaxConnections,
+      maxConnectionsPerHost: config.limits.httpMaxConnectionsPerHost,
+    })
+    const httpUrls = attached.urls
+    httpGuardStats = () => attached.guards.map((g) => g.stats()).reduce((a, b) => ({ open: a.open + b.open, refused: a.refused + b.refused, timedOut: a.timedOut + b.timedOut }), { open: 0, refused: 0, timedOut: 0 })
+    cleanup.push(() => { for (const g of attached.guards) g.stop() })
 
     let stopping: Promise<void> | undefined
     const stop = (): Promise<void> => {

@@ -9,11 +9,14 @@ import { circuitRelayServer } from '@libp2p/circuit-relay-v2'
 import { multiaddr } from '@multiformats/multiaddr'
 import { KEEP_ALIVE } from '@libp2p/interface'
 import { quireConnectionGater } from './connection-gater.js'
+import { PendingPerHost } from './pending-per-host.js'
 import { relayServerInit } from './relay-limits.js'
 import { QUIRE_DHT_PROTOCOL, type QuireConnectionLimits, type QuireNode, type QuireNodeInit, type QuireRole, type QuireServices } from './init.js'
 import type { PlatformTransports } from './platform.js'
 
 const ROLES: readonly QuireRole[] = ['browser', 'relay', 'compute', 'peer']
+/** libp2p 3's default `inboundUpgradeTimeout` (connection-manager/constants.defaults.js). */
+const LIBP2P_INBOUND_UPGRADE_TIMEOUT_MS = 10_000
 
 /** A {@link QuireNodeInit} that cannot make a node (unknown role, bad multiaddr, relay in a browser). */
 export class QuireNodeConfigError extends Error {
@@ -34,7 +37,7 @@ function checkAddresses(field: string, list: string[] | undefined): void {
 
 function connectionLimits(limits: QuireConnectionLimits | undefined): QuireConnectionLimits {
   const out: QuireConnectionLimits = {}
-  for (const key of ['maxConnections', 'maxIncomingPendingConnections', 'inboundConnectionThreshold'] as const) {
+  for (const key of ['maxConnections', 'maxIncomingPendingConnections', 'inboundConnectionThreshold', 'maxIncomingPendingConnectionsPerHost', 'inboundUpgradeTimeout'] as const) {
     const value = limits?.[key]
     if (value === undefined) continue
     if (!Number.isSafeInteger(value) || value < 1) throw new QuireNodeConfigError(`connectionManager.${key}: ${String(value)} is not a positive integer`)
@@ -55,6 +58,8 @@ export async function assembleQuireNode(init: QuireNodeInit, platform: PlatformT
   }
 
   const isRelay = init.role === 'relay'
+  const { maxIncomingPendingConnectionsPerHost: perHost, ...managerLimits } = connectionLimits(init.connectionManager)
+  const pending = perHost === undefined ? undefined : new PendingPerHost(perHost, managerLimits.inboundUpgradeTimeout ?? LIBP2P_INBOUND_UPGRADE_TIMEOUT_MS)
   const webrtc = init.webrtc ?? platform.defaultWebRTC
   const services: Record<string, unknown> = {
     identify: identify(),
@@ -81,11 +86,11 @@ export async function assembleQuireNode(init: QuireNodeInit, platform: PlatformT
     transports: platform.transports({ webrtc }),
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: quireConnectionGater(init.allowLoopback ?? false),
+    connectionGater: quireConnectionGater(init.allowLoopback ?? false, pending),
     // Redial keep-alive peers (bootstrap relays) 10 times, 1 s apart doubling: about 17 minutes in all.
     connectionManager: {
       reconnectRetries: 10, reconnectRetryInterval: 1_000, reconnectBackoffFactor: 2,
-      ...connectionLimits(init.connectionManager),
+      ...managerLimits,
     },
     peerDiscovery: init.bootstrap && init.bootstrap.length > 0
       // The keep-alive tag makes libp2p redial a bootstrap relay that went away (a restart, a network blip).

@@ -42,6 +42,13 @@ export interface QuireConnectionLimits {
   maxIncomingPendingConnections?: number
   /** Inbound connections one host may open per second; more are refused (libp2p default 5). */
   inboundConnectionThreshold?: number
+  /**
+   * Inbound connections from one host (an IPv4 address or an IPv6 /64) being upgraded at once; more are
+   * refused (L21). Unset: no per-host cap, only the global `maxIncomingPendingConnections`.
+   */
+  maxIncomingPendingConnectionsPerHost?: number
+  /** An inbound connection must finish its upgrade (noise, muxer) within this many ms (libp2p default 10,000). */
+  inboundUpgradeTimeout?: number
 }
 
 /** The services every Quire node runs; `relay` only on role `relay`. */

@@ -36,6 +36,20 @@ export interface RelayLimitsConfig {
   inboundConnectionThreshold: number
   /** Inbound connections being upgraded (noise, muxer) at once; more are refused until one finishes. */
   maxIncomingPendingConnections: number
+  /** Inbound connections from one host (IPv4 address or IPv6 /64) being upgraded at once; more are refused. */
+  maxIncomingPendingConnectionsPerHost: number
+  /** An inbound libp2p connection must finish its upgrade within this (ms), or it is closed. */
+  inboundUpgradeTimeoutMs: number
+  /** HTTP/WebSocket port: a complete request head (or WebSocket upgrade) must arrive within this (ms). */
+  httpHeadersTimeoutMs: number
+  /** HTTP/WebSocket port: an idle keep-alive connection is closed after this (ms). */
+  httpKeepAliveTimeoutMs: number
+  /** HTTP/WebSocket port: an HTTP connection without traffic for this long is closed (ms); WebSockets are not. */
+  httpIdleTimeoutMs: number
+  /** HTTP/WebSocket port: plain HTTP connections (not yet a WebSocket) open at once. */
+  httpMaxConnections: number
+  /** HTTP/WebSocket port: plain HTTP connections (not yet a WebSocket) from one host open at once. */
+  httpMaxConnectionsPerHost: number
   /** Documents kept in memory at most; the least recently used idle ones are unloaded beyond it. */
   maxLoadedDocuments: number
   /** A document no peer has synced for this long is unloaded (ms). */
@@ -95,6 +109,27 @@ export const DEFAULT_LIMITS: RelayLimitsConfig = {
   // worse on a loaded machine: with 256, a 200-peer burst started every handshake at once and too few
   // finished before their timeouts (bench/RESULTS.md, relay section).
   maxIncomingPendingConnections: 64,
+  // A connection that never sends a byte holds a pending slot until the upgrade times out, so the global
+  // cap alone let 70 silent sockets from one address lock every new peer out. Half the global cap per host
+  // leaves the other half to everyone else while one address stalls, and still lets a NAT's burst of 30
+  // peers in on their first dial (RL54). A host is an IPv4 address or an IPv6 /64.
+  maxIncomingPendingConnectionsPerHost: 32,
+  // libp2p's default is 10 s. A handshake is about four round trips (multistream, noise, multistream,
+  // yamux): well under a second even on a bad mobile link, with room for a loaded relay. A silent socket
+  // then holds its slot 5 s instead of 10.
+  inboundUpgradeTimeoutMs: 5_000,
+  // The HTTP/WebSocket port. libp2p feeds its HTTP server sockets without the server ever listening, and
+  // Node enforces its own headersTimeout and requestTimeout only on a listening server, so the relay
+  // applies these itself (http-guard.ts). A browser sends its request head in one packet: 10 s is generous.
+  httpHeadersTimeoutMs: 10_000,
+  // Node's default for keep-alive connections.
+  httpKeepAliveTimeoutMs: 5_000,
+  // A response that stalls this long (a reader that stopped reading) is abandoned.
+  httpIdleTimeoutMs: 30_000,
+  // Plain HTTP connections are short-lived (the web app's files, /healthz); a browser opens about six.
+  // These bound the sockets a stranger can park on the port; WebSockets (libp2p peers) are not counted.
+  httpMaxConnections: 1024,
+  httpMaxConnectionsPerHost: 64,
   // Automerge documents cost roughly 10 to 100 KB each in memory; 1,000 bounds a busy relay to ~100 MB.
   maxLoadedDocuments: 1000,
   // Long enough that a peer reconnecting after a blip does not reload the document.

@@ -1,9 +1,11 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
+import type { Server as NetServer } from 'node:net'
 import type { QuireNode } from '@quire/node'
 import { RelayError } from '../errors.js'
 import type { RelayStats } from '../relay-stats.js'
 import { prometheusText } from './metrics.js'
 import { serveStatic } from './static-files.js'
+import { HttpGuard, type HttpGuardLimits } from './http-guard.js'
 
 /** What the HTTP routes need from the relay. */
 export interface HttpRoutesInit {
@@ -57,7 +59,17 @@ async function route(init: HttpRoutesInit, req: IncomingMessage, res: ServerResp
 
 interface WebSocketListenerLike {
   http?: Server
+  /** The raw TCP server in front of `http` (it hands each socket over after its first byte). */
+  server?: NetServer
   getAddrs(): Array<{ toString(): string }>
+}
+
+/** The HTTP side of the relay's WebSocket listeners. */
+export interface AttachedHttp {
+  /** `http://host:port` of every WebSocket listener. */
+  urls: string[]
+  /** One guard per listener (RL58). */
+  guards: HttpGuard[]
 }
 
 /**
@@ -70,15 +82,21 @@ interface WebSocketListenerLike {
  * server, reached through the node's transport manager, and replace its request handler. If a libp2p
  * upgrade changes that shape, this throws `RELAY_HTTP_UNAVAILABLE` at start rather than failing silently.
  */
-export function attachHttp(node: QuireNode, handler: RequestListener, expectWebSocket: boolean): string[] {
+export function attachHttp(node: QuireNode, handler: RequestListener, expectWebSocket: boolean, limits: HttpGuardLimits): AttachedHttp {
   const components = (node as unknown as { components?: { transportManager?: { getListeners(): unknown[] } } }).components
   const listeners = components?.transportManager?.getListeners() ?? []
   const urls: string[] = []
+  const guards: HttpGuard[] = []
   for (const l of listeners as WebSocketListenerLike[]) {
     const server = l.http
     if (server === undefined || typeof server.on !== 'function' || typeof server.removeAllListeners !== 'function') continue
+    if (l.server === undefined || typeof l.server.on !== 'function') {
+      throw new RelayError('RELAY_HTTP_UNAVAILABLE',
+        'found the HTTP server of libp2p\'s WebSocket listener but not the TCP server in front of it (has @libp2p/websockets changed?); its connections could not be limited (RL58). Pin @libp2p/websockets 10.x, or report this.')
+    }
     server.removeAllListeners('request')
     server.on('request', handler)
+    guards.push(new HttpGuard(l.server, server, limits))
     for (const ma of l.getAddrs()) {
       const m = /^\/(ip4|ip6|dns4|dns6|dns)\/([^/]+)\/tcp\/(\d+)\/ws/.exec(ma.toString())
       if (m) urls.push(`http://${m[1] === 'ip6' ? `[${m[2]}]` : m[2]}:${m[3]}`)
@@ -88,7 +106,7 @@ export function attachHttp(node: QuireNode, handler: RequestListener, expectWebS
     throw new RelayError('RELAY_HTTP_UNAVAILABLE',
       'could not find the HTTP server of libp2p\'s WebSocket listener (has @libp2p/websockets changed?); /healthz and /metrics would not answer. Pin @libp2p/websockets 10.x, or report this.')
   }
-  return [...new Set(urls)]
+  return { urls: [...new Set(urls)], guards }
 }
 
 /**
