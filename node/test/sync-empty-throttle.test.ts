@@ -212,10 +212,10 @@ describe('typists through a hub', () => {
       `${perKey(control, control.empty)} empty handled; throttled ${perKey(throttled, throttled.frames)} frames, ` +
       `${perKey(throttled, throttled.empty)} empty handled (${throttled.empty} in ${throttled.ms.toFixed(0)} ms)`)
     // The rule itself, in counts: the hub's repo handles at most one empty message per typist (one document)
-    // per 50 ms, however fast or slow the machine types and answers.
+    // per 50 ms, however fast or slow the machine types and answers. Without the throttle a machine fast
+    // enough to ping-pong goes far past this (measured here: 5 to 20 empty messages handled per keystroke,
+    // about 10 times the bound); a heavily loaded one answers too slowly to ping-pong at all, so the control
+    // is printed, not compared.
     expect(throttled.empty).toBeLessThanOrEqual(8 * (Math.ceil(throttled.ms / 50) + 1))
-    // And it is what keeps the exchange from ping-ponging: measured here about 5 to 20 empty messages handled
-    // per keystroke without it (fewer on a loaded machine, which answers more slowly), 0.3 to 1 with it.
-    expect(throttled.empty / throttled.keystrokes).toBeLessThan(control.empty / control.keystrokes / 3)
   }, 120_000)
 })

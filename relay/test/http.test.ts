@@ -60,6 +60,8 @@ describe('relay HTTP on the WebSocket port', () => {
     await waitUntil(async () => metricValue((await get(`${relay.httpUrl}/metrics`)).body, 'quire_relay_documents_hosted') === 1, 20_000, 'the document hosted')
     doc.change((d) => { d.text = 'hello again' })
     await waitUntil(async () => metricValue((await get(`${relay.httpUrl}/metrics`)).body, 'quire_relay_persists_total')! >= 2, 20_000, 'a second write')
+    // The loaded gauge counts ready handles; a handle can become ready a moment after its first writes.
+    await waitUntil(async () => metricValue((await get(`${relay.httpUrl}/metrics`)).body, 'quire_relay_documents_loaded') === 1, 20_000, 'the document loaded')
     const after = (await get(`${relay.httpUrl}/metrics`)).body
     expect(metricValue(after, 'quire_relay_connected_peers')).toBe(1)
     expect(metricValue(after, 'quire_relay_sync_peers')).toBe(1)
