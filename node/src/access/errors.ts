@@ -35,6 +35,11 @@ export type AccessErrorCode =
   | 'HOST_NOT_GRANTED'
   /** A hosting request that is malformed, too large, or whose documents are not a project and its grants. */
   | 'HOST_REQUEST_INVALID'
+  /**
+   * The admin device kept dropping the connection or stream of an invite redemption (past its connection
+   * limits, many joining at once), through every bounded retry (A35): try again in a minute.
+   */
+  | 'REDEEM_ADMIN_BUSY'
   /** An argument that does not fit (unknown role, bad time, bad peer id). */
   | 'INVALID_ARGUMENT'
 
