@@ -1,5 +1,6 @@
 import type { EmptySyncStats, SyncStats } from '@quire/node'
 import type { DurableAckStats } from './hosting/durable-ack-adapter.js'
+import type { GrantQuotaStats } from './hosting/grant-quotas.js'
 
 /** A snapshot of a running relay's state, served by /healthz and /metrics. */
 export interface RelayStats {
@@ -21,5 +22,7 @@ export interface RelayStats {
   peerPauses: number
   /** Documents refused by the hosting policy, by refusal code. */
   refusals: Record<string, number>
+  /** Grants hosting: usage against the quotas (RL27), totals only. */
+  grantQuotas?: GrantQuotaStats
   residentMemoryBytes: number
 }
