@@ -26,6 +26,8 @@ export interface Member {
  * (restartable on the same dir), everything stopped after each test.
  */
 export function grantsFixtures(prefix: string): {
+  /** Run after each test, in reverse. */
+  cleanups: Array<() => Promise<void>>
   member: (key?: PrivateKey) => Promise<Member>
   dial: (m: Member, relay: RelayProcess) => Promise<void>
   relayProcess: (extra?: string[], dir?: string) => Promise<{ relay: RelayProcess; dir: string }>
@@ -60,6 +62,7 @@ export function grantsFixtures(prefix: string): {
     return g.id
   }
   return {
+    cleanups,
     member,
     grant,
     async dial(m, relay) {
