@@ -89,6 +89,7 @@ export async function requestRedemption(
   libp2p: Pick<Libp2p, 'dialProtocol'>, peer: PeerId | Multiaddr | Multiaddr[], tokens: RedemptionTokens, options: RequestRedemptionOptions = {},
 ): Promise<{ grant: string }> {
   const retry = options.retry ?? DEFAULT_BUSY_RETRY
+  let busy: AccessError | undefined
   for (let attempt = 1; ; attempt++) {
     const signal = options.signal === undefined
       ? AbortSignal.timeout(DEFAULT_TIMEOUT_MS)
@@ -96,15 +97,17 @@ export async function requestRedemption(
     try {
       return await redeemOnce(libp2p, peer, tokens, signal)
     } catch (err) {
+      // The caller gave up during a retry: the reason it did not get through was the busy device.
+      if (busy !== undefined && options.signal?.aborted === true) throw busy
       if (err instanceof AccessError || !isBusyPeerError(err)) throw err
-      const busy = new AccessError('REDEEM_ADMIN_BUSY',
+      busy = new AccessError('REDEEM_ADMIN_BUSY',
         `The admin device is too busy to take this invite now (it dropped the connection ${attempt} ${attempt === 1 ? 'time' : 'times'}; many people may be joining at once): open the invite link again in a minute.`,
         { cause: err })
       if (attempt >= retry.attempts) throw busy
       try {
         await pause(busyRetryDelay(retry, attempt), options.signal)
       } catch {
-        throw busy // the caller gave up while we waited: the reason was the busy device
+        throw busy
       }
     }
   }
