@@ -30,3 +30,11 @@ export type RefusalCode =
   | 'RELAY_QUOTA_DOCUMENTS'
   /** Open hosting: the peer already stored as many bytes as its quota allows. */
   | 'RELAY_QUOTA_BYTES'
+  /** Grants hosting: the document's project is at its document or byte quota (RL24). */
+  | 'RELAY_QUOTA_PROJECT'
+  /** Grants hosting: the projects of the document's owner are at the owner's quota (RL24). */
+  | 'RELAY_QUOTA_OWNER'
+  /** Grants hosting: the cap on bytes of owners not on the operator's allowlist is reached (RL25). */
+  | 'RELAY_QUOTA_UNLISTED'
+  /** Grants hosting: the project's owner is not on the operator's allowlist (RL25). */
+  | 'RELAY_OWNER_NOT_ALLOWED'

@@ -1,6 +1,7 @@
 import type { EmptySyncStats, SyncStats } from '@quire/node'
 import type { DurableAckStats } from './hosting/durable-ack-adapter.js'
 import type { HttpGuardStats } from './http/http-guard.js'
+import type { GrantQuotaStats } from './hosting/grant-quotas.js'
 
 /** A snapshot of a running relay's state, served by /healthz and /metrics. */
 export interface RelayStats {
@@ -24,5 +25,7 @@ export interface RelayStats {
   http: HttpGuardStats
   /** Documents refused by the hosting policy, by refusal code. */
   refusals: Record<string, number>
+  /** Grants hosting: usage against the quotas (RL27), totals only. */
+  grantQuotas?: GrantQuotaStats
   residentMemoryBytes: number
 }

@@ -12,6 +12,7 @@ import { DurableAckAdapter } from './hosting/durable-ack-adapter.js'
 import { DocUnloader } from './hosting/doc-unloader.js'
 import { FloodGuard } from './hosting/flood-guard.js'
 import { GrantHosting } from './hosting/grant-hosting.js'
+import { DEFAULT_GRANT_QUOTAS, GrantQuotas } from './hosting/grant-quotas.js'
 import { Federation, federationPeerIds } from './hosting/federation.js'
 import { HostingIndex } from './hosting/hosting-index.js'
 import { HostingPolicy } from './hosting/hosting-policy.js'
@@ -73,14 +74,23 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
     cleanup.push(() => projectIndex.stop())
     const announcements: Array<{ stop(): void }> = []
     let announce: (project: DocumentId) => void = () => {}
+    const quotas = config.hosting.mode === 'grants'
+      ? await GrantQuotas.open(db, { ...DEFAULT_GRANT_QUOTAS, ...config.hosting.quotas })
+      : undefined
+    let policyOf: () => HostingPolicy | undefined = () => undefined
     const grants = config.hosting.mode === 'grants'
-      ? await GrantHosting.open({ db, index: projectIndex, self, log, onHosted: (p) => announce(p) })
+      ? await GrantHosting.open({
+        db, index: projectIndex, self, log, onHosted: (p) => announce(p), ...(quotas !== undefined && { quotas }),
+        onRefusal: (r, peer, project) => policyOf()?.recordRefusal({ ...r, peer, documentId: project }),
+      })
       : undefined
     const policy = new HostingPolicy({
       config: config.hosting, index, federation: federationIds,
       ...(grants !== undefined && { grants }),
+      ...(quotas !== undefined && { quotas }),
       log: (r) => log(`[quire-relay] ${r.code}: refused document ${r.documentId} to peer ${r.peer}: ${r.message}`),
     })
+    policyOf = () => policy
     const node = await createQuireNode({
       role: 'relay',
       privateKey,
@@ -216,6 +226,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       peerPauses: guard?.pauses ?? 0,
       http: httpGuardStats(),
       refusals: { ...policy.refusals, ...writeFilter?.stats.refusals },
+      ...(quotas !== undefined && { grantQuotas: quotas.stats() }),
       residentMemoryBytes: process.memoryUsage().rss,
     })
     // Filled once the HTTP guards exist (below); stats() is not called before.
@@ -252,6 +263,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
         await q.stop().catch(() => {})
         await new Promise((r) => setTimeout(r, 150))
         await index.flushUsage().catch(() => {})
+        await quotas?.flush().catch(() => {})
         await undo()
       })()
       return stopping

@@ -65,4 +65,22 @@ describe('relay configuration', () => {
     const { stdout } = await run(process.execPath, [relayCliPath(), '--help'], { timeout: 20_000 })
     expect(stdout).toBe(text)
   })
+
+  it('[RL25] [RL2] grants quotas and the owner allowlist come from flags and an owners file; bad ids and other modes are refused', async () => {
+    const { dir, remove } = await tempDir('quire-relay-owners-')
+    try {
+      const a = '12D3KooWGRUVh7fJ7RrHkbxDqWwAtDpvU5DQ8VZRKKPQCvtE3Ex5'
+      const b = '12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
+      const file = join(dir, 'owners.txt')
+      await writeFile(file, `# the lab\n${b}\n\n${a}  # again\n`)
+      const { config } = resolveRelayConfig(['--allow-owner', a, '--allow-owners-file', file, '--max-docs-per-project', '50'], { QUIRE_RELAY_MAX_BYTES_PER_OWNER: '4096' })
+      expect(config!.hosting).toEqual({ mode: 'grants', documents: [], projects: [], quotas: { owners: [a, b], maxDocumentsPerProject: 50, maxBytesPerOwner: 4096 } })
+      expect(() => resolveRelayConfig(['--allow-owner', 'not-a-peer-id'], {})).toThrow(expect.objectContaining({ code: 'RELAY_CONFIG_INVALID', message: expect.stringContaining('--allow-owner') }))
+      await writeFile(file, 'QmNotEd25519\n')
+      expect(() => resolveRelayConfig(['--allow-owners-file', file], {})).toThrow(expect.objectContaining({ code: 'RELAY_CONFIG_INVALID', message: expect.stringContaining('line 1') }))
+      expect(() => resolveRelayConfig(['--hosting', 'open', '--allow-owner', a], {})).toThrow(expect.objectContaining({ code: 'RELAY_CONFIG_CONFLICT' }))
+    } finally {
+      await remove()
+    }
+  })
 })

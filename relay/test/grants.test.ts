@@ -1,90 +1,17 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { next as A } from '@automerge/automerge'
 import type { DocHandle, DocumentId } from '@automerge/automerge-repo'
 import { multiaddr } from '@multiformats/multiaddr'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { PrivateKey } from '@libp2p/interface'
-import { addFile, appendGrantEntries, createText, type TextDoc } from '@quire/crdt'
-import {
-  ProjectIndex,
-  accessShareConfig,
-  accessWriteFilter,
-  createProjectWithGrants,
-  createQuireNode,
-  createQuireRepo,
-  hostingRequestFor,
-  requestHosting,
-  signGrant,
-  signRevocation,
-  type CreatedProject,
-  type QuireNode,
-  type QuireRepo,
-  type Role,
-} from '@quire/node'
-import { RawSyncStream, stopAllProcesses, waitForDoc, waitUntil } from '@quire/node/testing'
-import { startRelayProcess, type RelayProcess } from '@quire/relay/testing'
+import { appendGrantEntries, type TextDoc } from '@quire/crdt'
+import { createQuireNode, hostingRequestFor, requestHosting, signRevocation, type QuireNode } from '@quire/node'
+import { RawSyncStream, waitForDoc, waitUntil } from '@quire/node/testing'
+import type { RelayProcess } from '@quire/relay/testing'
 import { get, metricValue, readStoredDoc, tempDir } from './helpers.js'
+import { grantsFixtures, type Member } from './grants-fixtures.js'
 
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
-})
-afterAll(() => stopAllProcesses())
-
-/** An in-process member with read and write enforcement, like a browser. */
-interface Member {
-  key: PrivateKey
-  id: string
-  node: QuireNode
-  q: QuireRepo
-  index: ProjectIndex
-}
-
-async function member(): Promise<Member> {
-  const key = await generateKeyPair('Ed25519')
-  const node = await createQuireNode({ role: 'peer', listen: ['/ip4/127.0.0.1/tcp/0'], allowLoopback: true, privateKey: key })
-  const index = new ProjectIndex()
-  const q = await createQuireRepo({ libp2p: node, shareConfig: accessShareConfig({ index }), wrapNetwork: [accessWriteFilter({ index })] })
-  await index.attach(q.repo)
-  cleanups.push(async () => {
-    index.stop()
-    await q.stop()
-    await new Promise((r) => setTimeout(r, 200))
-    await node.stop()
-  })
-  return { key, id: node.peerId.toString(), node, q, index }
-}
-
-async function dial(m: Member, relay: RelayProcess): Promise<void> {
-  await m.node.dial(multiaddr(relay.tcpAddress))
-  await waitUntil(() => m.q.repo.peers.includes(relay.info.peerId as never), 15_000, 'a sync stream to the relay')
-}
-
-async function relayProcess(extra: string[] = []): Promise<{ relay: RelayProcess; dir: string }> {
-  const { dir, remove } = await tempDir('quire-relay-grants-')
-  cleanups.push(remove)
-  const relay = await startRelayProcess(['--data-dir', dir, ...extra])
-  cleanups.push(async () => { await relay.proc.stop() })
-  return { relay, dir }
-}
-
-async function grant(owner: Member, p: CreatedProject, subject: string, role: Role): Promise<string> {
-  const g = await signGrant(owner.key, { project: p.id, subject, role })
-  p.grants.change((d) => { appendGrantEntries(d, [g]) })
-  await owner.index.settled()
-  return g.id
-}
-
-async function ownerWithProject(): Promise<{ owner: Member; p: CreatedProject; file: DocHandle<TextDoc> }> {
-  const owner = await member()
-  const p = await createProjectWithGrants(owner.q.repo, { name: 'Thesis', owner: owner.key, index: owner.index })
-  const file = owner.q.repo.create<TextDoc>(createText('chapter one'))
-  p.project.change((d) => { addFile(d, { path: 'thesis.tex', kind: 'text', url: file.url }) })
-  await owner.index.settled()
-  return { owner, p, file }
-}
+const { cleanups, member, dial, relayProcess, grant, ownerWithProject } = grantsFixtures('quire-relay-grants-')
 
 /** Resolves once the relay acknowledged `handle` as `m` holds it (its heads, reported by automerge-repo). */
 async function relayHolds(m: Member, relay: RelayProcess, handle: DocHandle<unknown>): Promise<void> {

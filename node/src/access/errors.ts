@@ -35,6 +35,19 @@ export type AccessErrorCode =
   | 'HOST_NOT_GRANTED'
   /** A hosting request that is malformed, too large, or whose documents are not a project and its grants. */
   | 'HOST_REQUEST_INVALID'
+  /** A relay refused a hosting request: the project's owner is not on the operator's allowlist (RL25). */
+  | 'RELAY_OWNER_NOT_ALLOWED'
+  /** A relay refused a hosting request: the project would exceed its per-project quota (RL24). */
+  | 'RELAY_QUOTA_PROJECT'
+  /** A relay refused a hosting request: the owner's projects would exceed its per-owner quota (RL24). */
+  | 'RELAY_QUOTA_OWNER'
+  /** A relay refused a hosting request: its cap for owners not on its allowlist is reached (RL25). */
+  | 'RELAY_QUOTA_UNLISTED'
+  /**
+   * The admin device kept dropping the connection or stream of an invite redemption (past its connection
+   * limits, many joining at once), through every bounded retry (A35): try again in a minute.
+   */
+  | 'REDEEM_ADMIN_BUSY'
   /** An argument that does not fit (unknown role, bad time, bad peer id). */
   | 'INVALID_ARGUMENT'
 

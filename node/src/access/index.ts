@@ -45,7 +45,8 @@ export {
   type OutsideProjectsPolicy,
 } from './share-config.js'
 export { createProjectWithGrants, type CreateProjectWithGrantsInit, type CreatedProject } from './project-setup.js'
-export { REDEEM_PROTOCOL, serveRedemptions, requestRedemption, type RedemptionServiceInit } from './redeem-protocol.js'
+export { REDEEM_PROTOCOL, serveRedemptions, requestRedemption, type RedemptionServiceInit, type RequestRedemptionOptions } from './redeem-protocol.js'
+export { DEFAULT_BUSY_RETRY, isBusyPeerError, type BusyRetry } from './busy-peer.js'
 export {
   AccessWriteFilter,
   accessWriteFilter,

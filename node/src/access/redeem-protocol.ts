@@ -14,6 +14,7 @@ import { AccessError, type AccessErrorCode } from './errors.js'
 import { verifyInvite, verifyRedemptionRequest } from './invites.js'
 import type { ProjectIndex } from './project-index.js'
 import { acceptRedemption, type RedemptionTokens } from './redeem.js'
+import { DEFAULT_BUSY_RETRY, busyRetryDelay, isBusyPeerError, pause, type BusyRetry } from './busy-peer.js'
 
 export const REDEEM_PROTOCOL = '/quire/redeem/1.0.0'
 /** Two tokens of a few hundred bytes each; anything larger is not a redemption. */
@@ -70,14 +71,49 @@ export async function serveRedemptions(init: RedemptionServiceInit): Promise<{ s
   return { stop: () => init.libp2p.unhandle(REDEEM_PROTOCOL) }
 }
 
+/** Options of {@link requestRedemption}. */
+export interface RequestRedemptionOptions {
+  /** Ends the whole redemption, retries included; each attempt also times out after 10 s on its own. */
+  signal?: AbortSignal
+  /** Retries while the admin device is busy (A35); default {@link DEFAULT_BUSY_RETRY}. */
+  retry?: BusyRetry
+}
+
 /**
  * The new peer's side: sends the invite and its redemption request to an admin device and resolves with
- * the new grant's entry id; a refusal rejects with the admin's `AccessError` code.
+ * the new grant's entry id; a refusal rejects with the admin's `AccessError` code. An admin device past its
+ * connection or stream limits drops the connection (ECONNRESET) or resets the stream: that is retried with
+ * backoff a bounded number of times, then rejected as `REDEEM_ADMIN_BUSY` (A35), never as a raw reset.
  */
 export async function requestRedemption(
-  libp2p: Pick<Libp2p, 'dialProtocol'>, peer: PeerId | Multiaddr | Multiaddr[], tokens: RedemptionTokens, options: { signal?: AbortSignal } = {},
+  libp2p: Pick<Libp2p, 'dialProtocol'>, peer: PeerId | Multiaddr | Multiaddr[], tokens: RedemptionTokens, options: RequestRedemptionOptions = {},
 ): Promise<{ grant: string }> {
-  const signal = options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS)
+  const retry = options.retry ?? DEFAULT_BUSY_RETRY
+  let busy: AccessError | undefined
+  for (let attempt = 1; ; attempt++) {
+    const signal = options.signal === undefined
+      ? AbortSignal.timeout(DEFAULT_TIMEOUT_MS)
+      : AbortSignal.any([options.signal, AbortSignal.timeout(DEFAULT_TIMEOUT_MS)])
+    try {
+      return await redeemOnce(libp2p, peer, tokens, signal)
+    } catch (err) {
+      // The caller gave up during a retry: the reason it did not get through was the busy device.
+      if (busy !== undefined && options.signal?.aborted === true) throw busy
+      if (err instanceof AccessError || !isBusyPeerError(err)) throw err
+      busy = new AccessError('REDEEM_ADMIN_BUSY',
+        `The admin device is too busy to take this invite now (it dropped the connection ${attempt} ${attempt === 1 ? 'time' : 'times'}; many people may be joining at once): open the invite link again in a minute.`,
+        { cause: err })
+      if (attempt >= retry.attempts) throw busy
+      try {
+        await pause(busyRetryDelay(retry, attempt), options.signal)
+      } catch {
+        throw busy
+      }
+    }
+  }
+}
+
+async function redeemOnce(libp2p: Pick<Libp2p, 'dialProtocol'>, peer: PeerId | Multiaddr | Multiaddr[], tokens: RedemptionTokens, signal: AbortSignal): Promise<{ grant: string }> {
   const stream = await libp2p.dialProtocol(peer, REDEEM_PROTOCOL, { signal, runOnLimitedConnection: true })
   try {
     stream.send(mapFrame({ invite: tokens.invite, request: tokens.request }))
@@ -90,5 +126,3 @@ export async function requestRedemption(
     if (stream.status === 'open') await stream.close().catch(() => undefined)
   }
 }
-
-

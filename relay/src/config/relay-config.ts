@@ -2,6 +2,7 @@
  * The relay's configuration as `startRelay` takes it. The CLI builds one from flags, environment variables,
  * a JSON file and defaults (`resolveRelayConfig`); programs and tests may build one directly.
  */
+import type { GrantQuotaConfig } from '../hosting/grant-quotas.js'
 
 /** Which documents the relay hosts. */
 export type HostingPolicyConfig =
@@ -19,6 +20,8 @@ export type HostingPolicyConfig =
      * are hosted for anyone who asks (operator override).
      */
     projects: string[]
+    /** Grants hosting: quotas and the owner allowlist (RL24 to RL27); unset fields take their defaults. */
+    quotas?: Partial<GrantQuotaConfig>
   }
   | {
     mode: 'open'

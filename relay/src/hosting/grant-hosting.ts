@@ -8,16 +8,18 @@
  * relay's grant that reaches it stops it serving the project, and a new grant can be brought by asking
  * again (the request's grants are merged with the relay's own before checking).
  */
+import { next as A } from '@automerge/automerge'
 import type { DocumentId, Repo } from '@automerge/automerge-repo'
 import type { LevelDatabase } from '@quire/crdt'
 import type { RefusalCode } from '../errors.js'
 import { AcceptedProjects, AccessError, canHost, readProjectLinks, verifyHostingRequest, type HostingRequest, type ProjectIndex } from '@quire/node'
+import type { GrantQuotas, QuotaRefusal } from './grant-quotas.js'
 
 /** Why the grants policy refused a peer a document. */
 export type GrantRefusalCode = Extract<RefusalCode, 'RELAY_NOT_GRANTED' | 'RELAY_NOT_A_MEMBER'>
 
 /** The verdict on one (peer, document) pair: allowed, refused with a code, or not a granted project's. */
-export type GrantVerdict = { ok: true } | { ok: false; code: GrantRefusalCode; message: string } | { ok: false; code: 'UNPLACED' }
+export type GrantVerdict = { ok: true; project: DocumentId } | { ok: false; code: GrantRefusalCode; message: string } | { ok: false; code: 'UNPLACED' }
 
 /** Options of {@link GrantHosting.open}. */
 export interface GrantHostingInit {
@@ -30,6 +32,10 @@ export interface GrantHostingInit {
   /** Called when a project starts being hosted (at start for known ones, or on a granted request). */
   readonly onHosted?: (project: DocumentId) => void
   readonly log: (line: string) => void
+  /** Quotas (RL24 to RL27): checked on every request, charged for what a request brings. */
+  readonly quotas?: GrantQuotas
+  /** Told of each quota refusal of a hosting request, to count and log it like the policy's (RL15). */
+  readonly onRefusal?: (refusal: QuotaRefusal, peer: string, project: DocumentId) => void
 }
 
 /** See the module comment. */
@@ -40,6 +46,8 @@ export class GrantHosting {
   readonly #onHosted: ((project: DocumentId) => void) | undefined
   readonly #log: (line: string) => void
   readonly #projects: AcceptedProjects
+  readonly #quotas: GrantQuotas | undefined
+  readonly #onRefusal: ((refusal: QuotaRefusal, peer: string, project: DocumentId) => void) | undefined
   #repo: Repo | undefined
   /** Project documents whose links are followed, with their change listeners. */
   readonly #followed = new Map<DocumentId, { off(): void }>()
@@ -56,6 +64,8 @@ export class GrantHosting {
     this.#now = init.now ?? Date.now
     this.#onHosted = init.onHosted
     this.#log = init.log
+    this.#quotas = init.quotas
+    this.#onRefusal = init.onRefusal
   }
 
   /** Reads the list of projects hosted so far. */
@@ -72,6 +82,7 @@ export class GrantHosting {
   async start(repo: Repo): Promise<void> {
     this.#repo = repo
     for (const [project, stored] of this.#projects.entries()) {
+      this.#quotas?.addProject(project, stored.owner)
       await this.#index.track(project, { owner: stored.owner })
       void this.#follow(project)
       this.#onHosted?.(project)
@@ -92,6 +103,11 @@ export class GrantHosting {
     return false
   }
 
+  /** The hosted project a document is charged to when it has none yet: the first that links it. */
+  hostedProjectOf(documentId: string): DocumentId | undefined {
+    return this.#index.projectsOf(documentId as DocumentId).find((p) => this.#projects.has(p))
+  }
+
   /** May `peer` sync `documentId` with this relay, as far as grants go? */
   async check(peer: string, documentId: DocumentId): Promise<GrantVerdict> {
     const projects = this.#index.projectsOf(documentId).filter((p) => this.#projects.has(p))
@@ -108,7 +124,7 @@ export class GrantHosting {
         return { ok: false, code: 'RELAY_NOT_A_MEMBER', message: `the peer may not read project ${project}` }
       }
     }
-    return { ok: true }
+    return { ok: true, project: projects[0]! }
   }
 
   /** Handles one `/quire/host/1.0.0` request from `from`; throws an `AccessError` to refuse. */
@@ -134,14 +150,38 @@ export class GrantHosting {
         this.#log(`[quire-relay] no longer hosting project ${project}: its grants do not give this relay the relay role (told by ${from})`)
       },
     })
+    const quotas = this.#quotas
+    const hosted = this.#projects.has(project)
+    if (!hosted) {
+      const refusal = quotas?.checkNewProject(owner, request.projectDoc.byteLength + request.grantsDoc.byteLength)
+      if (refusal !== undefined) {
+        this.#onRefusal?.(refusal, from, project)
+        throw refusal_(refusal)
+      }
+    }
+    // Grants are always taken (a revocation must reach the relay); a hosted project past its quota, or of
+    // an owner no longer allowed, gets nothing else (RL26), and the admin is told why.
+    let refused: QuotaRefusal | undefined
+    if (hosted && quotas !== undefined && !quotas.isAllowed(owner)) refused = { code: 'RELAY_OWNER_NOT_ALLOWED', message: `this relay no longer takes new documents or changes of owner ${owner}'s projects (its operator's allowlist); what it stores stays readable to members` }
+    const projectBytes = newChangeBytes(repo, project, request.projectDoc)
+    const grantsBytes = newChangeBytes(repo, grantsId, request.grantsDoc)
     await this.#projects.add(project, owner)
-    this.#import(repo, project, request.projectDoc)
+    quotas?.addProject(project, owner)
+    refused ??= quotas?.chargeBytes(project, projectBytes, { force: !hosted })
+    if (refused === undefined) this.#import(repo, project, request.projectDoc)
     this.#import(repo, grantsId, request.grantsDoc)
+    quotas?.chargeBytes(project, grantsBytes, { force: true })
+    quotas?.chargeDocument(project, project, { force: true })
+    quotas?.chargeDocument(grantsId, project, { force: true })
     await this.#index.track(project, { owner })
     await this.#index.settled()
     void this.#follow(project)
     this.#log(`[quire-relay] hosting project ${project} (owner ${owner}), asked by ${from}`)
     this.#onHosted?.(project)
+    if (refused !== undefined) {
+      this.#onRefusal?.(refused, from, project)
+      throw refusal_(refused)
+    }
   }
 
   /**
@@ -173,4 +213,21 @@ export class GrantHosting {
     const handle = repo.import(bytes, { docId: documentId })
     handle.doneLoading()
   }
+}
+
+/** The bytes of the changes in `bytes` (a saved document) that the repo's copy of `documentId` lacks. */
+function newChangeBytes(repo: Repo, documentId: DocumentId, bytes: Uint8Array): number {
+  try {
+    const incoming = A.load<unknown>(bytes)
+    const held = repo.handles[documentId]
+    const changes = held?.isReady() === true ? A.getChanges(held.doc() as A.Doc<unknown>, A.merge(A.clone(held.doc() as A.Doc<unknown>), incoming)) : A.getAllChanges(incoming)
+    return changes.reduce((n, c) => n + c.byteLength, 0)
+  } catch {
+    return bytes.byteLength // verifyHostingRequest loaded it already; this is not expected
+  }
+}
+
+/** A quota refusal as the answer to a hosting request (A33). */
+function refusal_(r: QuotaRefusal): AccessError {
+  return new AccessError(r.code, r.message)
 }

@@ -4,10 +4,11 @@ import { RelayError, type RefusalCode } from '../errors.js'
 import type { HostingPolicyConfig } from '../config/relay-config.js'
 import type { HostingIndex } from './hosting-index.js'
 import type { GrantHosting, GrantRefusalCode } from './grant-hosting.js'
+import type { GrantQuotas, QuotaRefusalCode } from './grant-quotas.js'
 
 /** A refusal, as logged and counted. */
 export interface Refusal {
-  code: RefusalCode | GrantRefusalCode
+  code: RefusalCode | GrantRefusalCode | QuotaRefusalCode
   peer: string
   documentId: string
   message: string
@@ -28,7 +29,8 @@ export function toDocumentId(entry: string, where: string): DocumentId {
  *   quota. A refused peer gets `doc-unavailable` from the repo and no document bytes.
  * - `announce` (do we offer this document unasked?): only to federated relays, and only hosted documents,
  *   so an ordinary peer learns of no document it did not ask for by id.
- * - {@link admit} (network level): under open hosting, refuses changes from a peer past its byte quota.
+ * - {@link admit} (network level): refuses changes past a byte quota: the sending peer's under open hosting,
+ *   the document's project's and owner's under grants hosting (RL24 to RL27, `GrantQuotas`).
  */
 export class HostingPolicy {
   readonly refusals: Record<string, number> = {}
@@ -44,11 +46,14 @@ export class HostingPolicy {
   readonly #logged = new Map<string, { at: number; since: number }>()
 
   readonly #grants: GrantHosting | undefined
+  readonly #quotas: GrantQuotas | undefined
 
   constructor(init: {
     config: HostingPolicyConfig; index: HostingIndex; federation: Iterable<string>; log: (r: Refusal) => void; logIntervalMs?: number
     /** Grants hosting: required when `config.mode` is `grants`. */
     grants?: GrantHosting
+    /** Grants hosting: its quotas (RL24 to RL27). */
+    quotas?: GrantQuotas
   }) {
     this.#logIntervalMs = init.logIntervalMs ?? 10_000
     this.#config = init.config
@@ -56,6 +61,7 @@ export class HostingPolicy {
     this.#federation = new Set(init.federation)
     this.#log = init.log
     this.#grants = init.config.mode === 'grants' ? init.grants : undefined
+    this.#quotas = this.#grants === undefined ? undefined : init.quotas
     if (init.config.mode !== 'open') {
       init.config.documents.forEach((d, i) => this.#allowed.add(toDocumentId(d, `allowlist entry ${i + 1}`)))
       init.config.projects.forEach((p, i) => {
@@ -100,6 +106,14 @@ export class HostingPolicy {
       }
       const verdict = await this.#grants?.check(peer, documentId)
       if (verdict?.ok === true) {
+        // A document new to the relay counts against its project's quota; one already stored (before a
+        // crash forgot its charge, or before quotas) is counted, never refused (RL26).
+        const stored = this.#index.has(documentId) || this.#federation.has(peer)
+        const refusal = this.#quotas?.chargeDocument(documentId, verdict.project, { force: stored })
+        if (refusal !== undefined) {
+          this.#refuse(refusal.code, peer, documentId, refusal.message)
+          return false
+        }
         await this.#index.add(documentId, peer)
         return true
       }
@@ -138,20 +152,18 @@ export class HostingPolicy {
 
   /** Network-level check of an incoming message; returns a refusal code or undefined. */
   admit(message: Message): RefusalCode | undefined {
-    if (this.#config.mode !== 'open' || (message.type !== 'sync' && message.type !== 'request')) return undefined
+    if (this.#config.mode === 'allowlist' || (message.type !== 'sync' && message.type !== 'request')) return undefined
     if (this.#federation.has(message.senderId) || message.data === undefined) return undefined
     const documentId = message.documentId ?? ''
-    let bytes = 0
-    try {
-      for (const change of A.decodeSyncMessage(message.data).changes) bytes += change.byteLength
-    } catch {
-      return undefined // the sync adapter already refuses undecodable messages
-    }
+    const config = this.#config
+    if (config.mode === 'grants') return this.#admitGrants(message, documentId)
+    if (config.mode !== 'open') return undefined
+    const bytes = changeBytes(message.data)
     if (bytes === 0) return undefined
     const usage = this.#index.usage(message.senderId)
-    if (usage.bytes + bytes > this.#config.maxBytesPerPeer) {
+    if (usage.bytes + bytes > config.maxBytesPerPeer) {
       this.#refuse('RELAY_QUOTA_BYTES', message.senderId, documentId,
-        `the peer has stored ${usage.bytes} bytes of its ${this.#config.maxBytesPerPeer}-byte quota; this ${bytes}-byte change would exceed it`)
+        `the peer has stored ${usage.bytes} bytes of its ${config.maxBytesPerPeer}-byte quota; this ${bytes}-byte change would exceed it`)
       return 'RELAY_QUOTA_BYTES'
     }
     this.#index.addBytes(message.senderId, bytes)
@@ -159,10 +171,36 @@ export class HostingPolicy {
   }
 
   /**
+   * Grants hosting: a sync message's changes count against the quotas of the document's project (the one it
+   * was charged to, or else the first hosted project linking it). Readers' changes were already removed by
+   * the write filter (A28), so only changes the relay would store are charged. A document the project has
+   * no room for is refused here too, so its changes are not charged while it is refused.
+   */
+  #admitGrants(message: Message & { data?: Uint8Array }, documentId: string): RefusalCode | undefined {
+    const quotas = this.#quotas
+    if (quotas === undefined || message.data === undefined) return undefined
+    const charged = quotas.projectOf(documentId)
+    const project = charged ?? this.#grants?.hostedProjectOf(documentId)
+    if (project === undefined) return undefined
+    const bytes = changeBytes(message.data)
+    if (bytes === 0) return undefined
+    const refusal = (charged === undefined && !this.#index.has(documentId) ? quotas.checkDocument(project) : undefined)
+      ?? quotas.chargeBytes(project, bytes)
+    if (refusal === undefined) return undefined
+    this.#refuse(refusal.code, message.senderId, documentId, refusal.message)
+    return refusal.code
+  }
+
+  /** Counts and logs a refusal made elsewhere (a hosting request refused by a quota), as the policy's own. */
+  recordRefusal(refusal: Refusal): void {
+    this.#refuse(refusal.code, refusal.peer, refusal.documentId, refusal.message)
+  }
+
+  /**
    * Counts every refusal; logs at most one per code and peer every `logIntervalMs`, saying how many were
    * not logged since, so a peer asking for thousands of documents cannot fill the operator's disk with log.
    */
-  #refuse(code: RefusalCode | GrantRefusalCode, peer: string, documentId: string, message: string): void {
+  #refuse(code: Refusal['code'], peer: string, documentId: string, message: string): void {
     this.refusals[code] = (this.refusals[code] ?? 0) + 1
     const key = `${code} ${peer}`
     const now = Date.now()
@@ -178,4 +216,15 @@ export class HostingPolicy {
     const more = last !== undefined && last.since > 0 ? ` (${last.since} more refusals of this peer with this code were not logged)` : ''
     this.#log({ code, peer, documentId, message: message + more })
   }
+}
+
+/** Bytes of Automerge changes in a sync message (0 for one that does not decode: the sync adapter refuses it). */
+function changeBytes(data: Uint8Array): number {
+  let bytes = 0
+  try {
+    for (const change of A.decodeSyncMessage(data).changes) bytes += change.byteLength
+  } catch {
+    return 0
+  }
+  return bytes
 }

@@ -46,6 +46,26 @@ export function prometheusText(s: RelayStats): string {
   metric(out, 'quire_relay_http_connections', 'gauge', 'Plain HTTP connections open on the WebSocket ports (not yet WebSockets).', s.http.open)
   metric(out, 'quire_relay_http_refused_total', 'counter', 'HTTP connections closed on arrival, over the total or per-host cap (RL58).', s.http.refused)
   metric(out, 'quire_relay_http_timeouts_total', 'counter', 'HTTP connections closed because their request head did not arrive in time (RL58).', s.http.timedOut)
+  const g = s.grantQuotas
+  if (g !== undefined) {
+    // Totals only: a series per project or owner would let strangers with fresh keys grow /metrics without
+    // bound (RL27). Refusals by code are in quire_relay_refusals_total; the log names the project.
+    metric(out, 'quire_relay_grant_projects', 'gauge', 'Projects hosted by grants.', g.projects)
+    metric(out, 'quire_relay_grant_owners', 'gauge', 'Owners of the projects hosted by grants.', g.owners)
+    metric(out, 'quire_relay_grant_documents', 'gauge', 'Documents charged to projects hosted by grants.', g.documents)
+    metric(out, 'quire_relay_grant_bytes', 'gauge', 'Bytes of changes charged to projects hosted by grants.', g.bytes)
+    metric(out, 'quire_relay_grant_unlisted_bytes', 'gauge', 'Bytes of changes charged to owners not on the allowlist (capped by --max-bytes-unlisted).', g.unlistedBytes)
+    metric(out, 'quire_relay_grant_projects_near_quota', 'gauge', 'Projects at 90% or more of their document or byte quota.', g.projectsNearQuota)
+    metric(out, 'quire_relay_grant_owners_near_quota', 'gauge', 'Owners at 90% or more of their document or byte quota.', g.ownersNearQuota)
+    metric(out, 'quire_relay_grant_quota', 'gauge', 'The grants quotas as configured, by quota.', [
+      [{ quota: 'documents_per_project' }, g.limits.maxDocumentsPerProject],
+      [{ quota: 'bytes_per_project' }, g.limits.maxBytesPerProject],
+      [{ quota: 'documents_per_owner' }, g.limits.maxDocumentsPerOwner],
+      [{ quota: 'bytes_per_owner' }, g.limits.maxBytesPerOwner],
+      [{ quota: 'bytes_unlisted' }, g.limits.maxBytesUnlisted],
+      [{ quota: 'allowlisted_owners' }, g.limits.allowlistedOwners],
+    ])
+  }
   metric(out, 'process_resident_memory_bytes', 'gauge', 'Resident memory of the relay process.', s.residentMemoryBytes)
   return out.join('\n') + '\n'
 }

@@ -48,10 +48,13 @@ export async function joinByInvite(session: Session, projects: ProjectList, toke
       break
     } catch (err) {
       lastError = err
-      if (err instanceof AccessError) throw err // the admin answered: its refusal is final
+      // The admin answered: its refusal is final. A busy admin device (A35, already retried) is not an
+      // answer: the next admin may take the invite.
+      if (err instanceof AccessError && err.code !== 'REDEEM_ADMIN_BUSY') throw err
     }
   }
   if (accepted === undefined) {
+    if (lastError instanceof AccessError) throw lastError // REDEEM_ADMIN_BUSY: its message says to try again
     throw new WebAppError('INVITER_OFFLINE',
       'Nobody who can accept this invite is online right now: ask the person who invited you to open the project in their browser, then try the link again.',
       { cause: lastError })
