@@ -164,7 +164,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
       ['path', 'link (as the app reports it)', 'keystrokes', 'median', 'p90', 'p99', 'max', 'missing', 'to next frame: median', 'to next frame: p99', 'A local echo: median', 'bytes over WebRTC in the run'],
       r.runs.map((x) => [x.path, x.link, String(x.keystrokes), ms(x.latency.median), ms(x.latency.p90), ms(x.latency.p99), ms(x.latency.max), String(x.missing),
         ms(x.toFrame.median), ms(x.toFrame.p99), ms(x.localEcho.median), kib(x.webRtcBytes)]))
-    for (const x of r.runs) console.log(`- ${x.path}: WebRTC connections at the end of the run: ${x.webRtc}`)
+    for (const x of r.runs) console.log(`- ${x.path}: WebRTC connections at the end of the run: ${x.webRtc}; B's sync streams in the run: ${x.syncPaths}`)
   },
 }
 

@@ -17,6 +17,7 @@ import { percentiles, type Percentiles } from '../compute/compute-execute.js'
 import { directAgain, linkTo, relayIdsOf, relayOnly, shareFile } from './app-flow.js'
 import { launchPerson, pageClockOffset, startAppRelay, webRtcTraffic, type Person, type WebRtcTraffic } from './browsers.js'
 import { canUseNamespace, runInLoopbackNamespace } from './loopback-netns.js'
+import { installSyncProbe, syncPathCounts, syncProbeEvents, type SyncPathCount } from './sync-probe.js'
 
 /**
  * Runs {@link browserKeystroke} inside a loopback-only network namespace when this process may create one
@@ -45,6 +46,8 @@ export interface KeystrokeRun {
   readonly webRtcBytes: number
   /** A's and B's open WebRTC connections and their selected candidate pairs, at the end of the run. */
   readonly webRtc: string
+  /** What B's sync streams carried in the run, by peer and connection kind. */
+  readonly syncPaths: string
 }
 
 export interface BrowserKeystrokeResult {
@@ -156,6 +159,15 @@ export interface BrowserKeystrokeOptions {
   readonly rounds: number
 }
 
+/** B's sync traffic in a run (after minus before), by peer (A or the relay) and connection kind. */
+function describeSyncPaths(before: SyncPathCount[], after: SyncPathCount[], aId: string, relayId: string): string {
+  return after.map((x) => {
+    const b = before.find((y) => y.peer === x.peer && y.kind === x.kind)
+    const who = x.peer === aId ? 'from A' : x.peer === relayId ? 'from the relay' : `from ${x.peer.slice(-6)}`
+    return `${who} over ${x.kind}: ${x.framesIn - (b?.framesIn ?? 0)} data events in (${x.bytesIn - (b?.bytesIn ?? 0)} B), ${x.framesOut - (b?.framesOut ?? 0)} frames out`
+  }).join('; ')
+}
+
 const describeTraffic = (a: WebRtcTraffic, b: WebRtcTraffic): string => ([['A', a], ['B', b]] as const)
   .map(([who, t]) => `${who}: ${t.open === 0 ? 'none open' : `${t.open} open, selected pair ${t.addresses.join('; ')}`}`).join('; ')
 
@@ -170,6 +182,7 @@ export async function browserKeystroke(options: BrowserKeystrokeOptions): Promis
     const [a, b] = await Promise.all([launchPerson('a', origin), launchPerson('b', origin)])
     people.push(a!, b!)
     const { bId } = await shareFile(a!, b!, `${origin}/`, 'bench.txt')
+    await Promise.all([installSyncProbe(a!.page), installSyncProbe(b!.page)])
     await recordKeys(a!.page)
     const runs: KeystrokeRun[] = []
     let maxOffsetMs = 0
@@ -177,15 +190,18 @@ export async function browserKeystroke(options: BrowserKeystrokeOptions): Promis
     const run = async (path: string, check: () => Promise<string>, keystrokes = options.keystrokes, record = true) => {
       const link = await check()
       const before = await webRtcTraffic(a!.page)
+      const syncBefore = await syncPathCounts(b!.page)
       const r = await typeAndMeasure(a!, b!, keystrokes, options.delayMs)
       const traffic = await webRtcTraffic(a!.page)
       const trafficB = await webRtcTraffic(b!.page)
+      const syncPaths = describeSyncPaths(syncBefore, await syncPathCounts(b!.page), aId, relayId)
       // Checked again after typing: still WebRTC only (or still no A-B link in the relay-only run).
       const after = await check()
       // A keystroke moved about 1.2 KiB over the link here (sync messages both ways, presence): far less than
       // 100 bytes each means B got them another way.
       if (path === 'direct WebRTC' && traffic.bytes - before.bytes < keystrokes * 100) {
-        throw new Error(`the WebRTC link carried ${traffic.bytes - before.bytes} bytes for ${keystrokes} keystrokes: B got them through the relay (${describeTraffic(traffic, trafficB)})`)
+        const events = [...(await syncProbeEvents(a!.page)).map((e) => `A ${e}`), ...(await syncProbeEvents(b!.page)).map((e) => `B ${e}`)]
+        throw new Error(`the WebRTC link carried ${traffic.bytes - before.bytes} bytes for ${keystrokes} keystrokes: B got them through the relay (${describeTraffic(traffic, trafficB)}; B's sync streams in the run: ${syncPaths})\n${events.join('\n')}`)
       }
       if (!record) return
       maxOffsetMs = Math.max(maxOffsetMs, r.maxOffsetMs)
@@ -194,6 +210,7 @@ export async function browserKeystroke(options: BrowserKeystrokeOptions): Promis
         path, link: after === link ? link : `${link}, then ${after}`, keystrokes, latency: r.latency, toFrame: r.toFrame, localEcho: r.localEcho, missing: r.missing,
         webRtcBytes: traffic.bytes - before.bytes,
         webRtc: describeTraffic(traffic, trafficB),
+        syncPaths,
       })
     }
     const aId = await a!.page.evaluate(() => (window as unknown as { quire: { session: { peerId: string } } }).quire.session.peerId)

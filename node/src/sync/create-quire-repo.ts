@@ -43,6 +43,12 @@ export interface QuireRepoInit {
    * through the repo's network subsystem.
    */
   wrapNetwork?: NetworkWrapper | readonly NetworkWrapper[]
+  /**
+   * Peers that forward changes to others (the relays a browser uses). Immediate sending hands a change to
+   * every other peer first (Y28): a member linked to us directly gets it over that link before a relay's
+   * copy can reach it. Read on every flush, so it may change.
+   */
+  isForwarder?: (peerId: string) => boolean
   log?: (entry: SyncLogEntry) => void
 }
 
@@ -92,7 +98,8 @@ export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
   if (init.shareConfig !== undefined) config.shareConfig = init.shareConfig
   if (init.sharePolicy !== undefined) config.sharePolicy = init.sharePolicy
   const created = (repo = new Repo(config))
-  const stopImmediate = init.immediateSync === false ? () => {} : enableImmediateSync(created)
+  const isForwarder = init.isForwarder
+  const stopImmediate = init.immediateSync === false ? () => {} : enableImmediateSync(created, isForwarder === undefined ? {} : { isForwarder })
   let stopped: Promise<void> | undefined
   return {
     repo: created,

@@ -47,6 +47,11 @@ export interface ImmediateSyncOptions {
   paceFactor?: number
   /** Longest such wait. Default 50 ms. */
   maxPaceMs?: number
+  /**
+   * Peers that forward what they get to others (relays): a flush sends to them after every other peer
+   * (Y28), so a member we share a direct link with is handed a change before a forwarder can pass it on.
+   */
+  isForwarder?: (peerId: PeerId) => boolean
 }
 
 export function enableImmediateSync(repo: Repo, options: ImmediateSyncOptions = {}): () => void {
@@ -89,7 +94,9 @@ export function enableImmediateSync(repo: Repo, options: ImmediateSyncOptions = 
     const heads = A.getHeads(doc)
     const connected = new Set(repo.peers)
     let generated = 0
-    for (const [peerId, state] of peers) {
+    const isForwarder = options.isForwarder
+    const order = isForwarder === undefined ? [...peers] : [...peers].sort(([x], [y]) => Number(isForwarder(x)) - Number(isForwarder(y)))
+    for (const [peerId, state] of order) {
       if (!connected.has(peerId) || !synchronizer.hasPeer(peerId)) continue
       if (sameHeads(state.lastSentHeads, heads)) continue
       const [next, message] = A.generateSyncMessage(doc, state)

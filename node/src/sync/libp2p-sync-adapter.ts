@@ -1,5 +1,6 @@
 import { NetworkAdapter, type Message, type PeerId, type PeerMetadata } from '@automerge/automerge-repo'
 import type { Connection, Libp2p, PeerId as Libp2pPeerId, Stream } from '@libp2p/interface'
+import { connectionKind } from '../libp2p/connection-kind.js'
 import type { SyncError } from './errors.js'
 import { DEFAULT_MAX_FRAME_BYTES } from './frame-codec.js'
 import { SYNC_PROTOCOL_VERSION, type HelloFrame } from './message-guard.js'
@@ -15,6 +16,15 @@ export const SYNC_PROTOCOL = '/quire/sync/1.0.0'
  * 64 out, per protocol and connection) would let one peer hold dozens of sync streams for nothing.
  */
 export const DEFAULT_MAX_SYNC_STREAMS = 4
+
+/**
+ * How well a connection suits the sync stream (Y27), lower is better: 0 for a direct connection (TCP,
+ * WebSocket, WebRTC: its data goes straight to the peer), 1 for a relayed one (a circuit relay hop: limited
+ * in bytes and time, and one more hop than the direct path).
+ */
+export function syncPathRank(connection: Pick<Connection, 'remoteAddr' | 'limits'>): number {
+  return connection.limits != null || connectionKind(connection) === 'relayed' ? 1 : 0
+}
 
 /** The parts of a libp2p node the sync adapter uses. */
 export type SyncLibp2p = Pick<Libp2p, 'peerId' | 'handle' | 'unhandle' | 'register' | 'unregister' | 'getConnections' | 'peerStore'>
@@ -172,33 +182,61 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
   // Tie-break: the peer whose id sorts first opens the stream, so two peers that connect at once do not
   // both open one. A peer that opens anyway is accepted, and `#preferred` picks the same survivor on both
   // sides when two streams meet.
+  // A stream already running stays, unless it runs over a relayed connection and this one is direct (Y27):
+  // a WebRTC dial through a relay first opens a relayed connection to the peer (its signaling path), and
+  // the stream opened on that would otherwise carry the pair's sync through the relay for as long as it lives.
   #onPeerConnect(peerId: Libp2pPeerId, connection: Connection): void {
     const remote = peerId.toString()
     if (this.#stopped || this.#self > remote) return
     const current = this.#links.get(remote)
-    if (current !== undefined && !current.closed) return
+    if (current !== undefined && !current.closed && syncPathRank(current.connection) <= syncPathRank(connection)) return
     void this.#open(connection)
   }
 
-  async #open(connection: Connection): Promise<void> {
+  /**
+   * Opens the sync stream on `connection`. If that fails (the connection was closing: the peer closed it
+   * first, or a duplicate link was just retired) and no stream to the peer is live, tries the best other
+   * open connection to it (Y27): no further connection event may come to try again.
+   */
+  async #open(connection: Connection, tried: ReadonlySet<string> = new Set()): Promise<void> {
+    const remote = connection.remotePeer.toString()
     try {
       const stream = await connection.newStream(SYNC_PROTOCOL, { runOnLimitedConnection: true })
-      this.#attach(stream, connection.remotePeer.toString(), this.#self)
+      this.#attach(stream, connection, this.#self)
     } catch {
-      // The connection went away or the peer refused; the next connection event tries again.
+      const live = this.#links.get(remote)
+      if (this.#stopped || (live !== undefined && !live.closed)) return
+      const failed = new Set([...tried, connection.id])
+      const next = this.#bestConnection(remote, failed)
+      if (next !== undefined) void this.#open(next, failed)
     }
   }
 
-  #accept(stream: Stream, connection: Connection): void {
-    this.#attach(stream, connection.remotePeer.toString(), connection.remotePeer.toString())
+  /** The open connection to `remote` the sync stream should use (Y27): direct before relayed, then the oldest. */
+  #bestConnection(remote: string, exclude: ReadonlySet<string> = new Set()): Connection | undefined {
+    const candidates = this.#libp2p.getConnections()
+      .filter((c) => c.remotePeer.toString() === remote && c.status === 'open' && !exclude.has(c.id))
+    candidates.sort((a, b) => syncPathRank(a) - syncPathRank(b) || a.timeline.open - b.timeline.open)
+    return candidates[0]
   }
 
-  #attach(stream: Stream, remote: string, openedBy: string): void {
+  #accept(stream: Stream, connection: Connection): void {
+    this.#attach(stream, connection, connection.remotePeer.toString())
+  }
+
+  /** The connection the live sync stream to `peerId` runs over, if there is one. */
+  connectionOf(peerId: string): Connection | undefined {
+    const link = this.#links.get(peerId)
+    return link === undefined || link.closed ? undefined : link.connection
+  }
+
+  #attach(stream: Stream, connection: Connection, openedBy: string): void {
+    const remote = connection.remotePeer.toString()
     if (this.#stopped) {
       stream.abort(new Error('sync adapter stopped'))
       return
     }
-    const link = new SyncLink(stream, {
+    const link = new SyncLink(stream, connection, {
       self: this.#self,
       remote,
       openedBy,
@@ -228,8 +266,14 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
     if (!this.#connected || this.#paused.has(remote)) link.pause()
   }
 
-  /** Of two streams to one peer, keep the one opened by the peer whose id sorts first; else the newer. */
+  /**
+   * Of two streams to one peer, keep the one on the better connection (Y27: direct before relayed); then the
+   * one opened by the peer whose id sorts first; else the newer. Both ends see the same connection the same
+   * way, so they keep the same stream.
+   */
   #preferred(a: SyncLink, b: SyncLink): SyncLink {
+    const rank = syncPathRank(a.connection) - syncPathRank(b.connection)
+    if (rank !== 0) return rank < 0 ? a : b
     const opener = this.#self < a.remote ? this.#self : a.remote
     if (a.openedBy === opener && b.openedBy !== opener) return a
     if (b.openedBy === opener && a.openedBy !== opener) return b
@@ -271,10 +315,10 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
   }
 
   // A stream can close while its connection lives on (the peer's repo restarted, or another connection
-  // replaced it): the opener opens a fresh one so the pair keeps syncing.
+  // replaced it): the opener opens a fresh one, on the best connection left (Y27), so the pair keeps syncing.
   #reopenIfStillConnected(remote: string): void {
     if (this.#self > remote) return
-    const connection = this.#libp2p.getConnections().find((c) => c.remotePeer.toString() === remote && c.status === 'open')
+    const connection = this.#bestConnection(remote)
     if (connection !== undefined) void this.#open(connection)
   }
 }

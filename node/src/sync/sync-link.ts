@@ -1,4 +1,4 @@
-import type { Stream } from '@libp2p/interface'
+import type { Connection, Stream } from '@libp2p/interface'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { encode } from 'cbor-x'
 import type { Message } from '@automerge/automerge-repo'
@@ -39,6 +39,8 @@ export class SyncLink {
   readonly remote: string
   readonly openedBy: string
   readonly stream: Stream
+  /** The connection the stream runs over. */
+  readonly connection: Connection
   readonly createdAt = Date.now()
   #opts: SyncLinkOptions
   #decoder: FrameDecoder
@@ -56,8 +58,9 @@ export class SyncLink {
   #resumeScheduled = false
   #remoteEnded = false
 
-  constructor(stream: Stream, opts: SyncLinkOptions) {
+  constructor(stream: Stream, connection: Connection, opts: SyncLinkOptions) {
     this.stream = stream
+    this.connection = connection
     this.remote = opts.remote
     this.openedBy = opts.openedBy
     this.#opts = opts

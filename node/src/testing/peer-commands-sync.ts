@@ -4,6 +4,7 @@ import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import { ClassicLevel } from 'classic-level'
 import { LevelStorageAdapter } from '@quire/crdt'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { connectionKind, type ConnectionKind } from '../libp2p/index.js'
 import { createQuireRepo, type QuireRepo, type SyncStats } from '../sync/index.js'
 import { BlobService, BlobStore } from '../blob/index.js'
 import { PeerCommandError, type CommandModule } from './peer-context.js'
@@ -12,7 +13,7 @@ import { num, obj, str } from './peer-params.js'
 /** Params and results of the sync commands, for typed `PeerProcess.request` calls. */
 export interface SyncCommandTypes {
   /** Starts the repo (documents in classic-level under the data directory); idempotent. */
-  syncStart: { params: { maxFrameBytes?: number } | undefined; result: { peerId: string } }
+  syncStart: { params: { maxFrameBytes?: number; forwarders?: string[] } | undefined; result: { peerId: string } }
   /** Creates a document with the given JSON value; returns its URL. */
   syncCreate: { params: { value: Record<string, unknown> }; result: string }
   /** Sets `doc[key] = value`. */
@@ -26,6 +27,20 @@ export interface SyncCommandTypes {
    * has that many items; returns the document.
    */
   syncWaitFor: { params: { url: string; key: string; equals?: unknown; length?: number; timeoutMs?: number }; result: unknown }
+  /**
+   * Makes `count` changes, `delayMs` apart, each appending one item to the list `doc[key]` (as a person
+   * types); returns the hash of each change.
+   */
+  syncType: { params: { url: string; key: string; count: number; delayMs?: number }; result: string[] }
+  /**
+   * Starts noting, for every change to the document `url` that arrives in a sync message, the peer and
+   * connection it came over first.
+   */
+  syncRecordArrivals: { params: { url: string }; result: null }
+  /** What {@link SyncCommandTypes.syncRecordArrivals} noted: per change hash, where it arrived first; and counts of messages with changes per path. */
+  syncArrivals: { params: undefined; result: { first: Record<string, SyncPath>; messagesWithChanges: Array<SyncPath & { count: number }> } }
+  /** The connection the live sync stream to a peer runs over, or null. */
+  syncLinkPath: { params: { peerId: string }; result: { kind: ConnectionKind; limited: boolean } | null }
   /** Peer ids the repo is syncing with. */
   syncPeers: { params: undefined; result: string[] }
   syncStats: { params: undefined; result: SyncStats }
@@ -39,6 +54,12 @@ export interface SyncCommandTypes {
   blobPush: { params: { peerId: string; base64: string; timeoutMs?: number }; result: string }
 }
 
+/** A peer and the kind of connection its sync stream ran over. */
+export interface SyncPath {
+  peer: string
+  kind: ConnectionKind
+  limited: boolean
+}
 
 /** Commands that drive a Quire repo synced over `/quire/sync/1.0.0` in a peer process. */
 export const syncCommands: CommandModule = (ctx) => {
@@ -68,16 +89,20 @@ export const syncCommands: CommandModule = (ctx) => {
     return q.repo.find<Record<string, unknown>>(str(params, 'url') as AutomergeUrl, { signal })
   }
 
+  const arrivals = { recording: false, first: {} as Record<string, SyncPath>, counts: new Map<string, SyncPath & { count: number }>() }
+
   return {
     syncStart: async (params) => {
       started ??= (async () => {
         const maxFrameBytes = obj(params).maxFrameBytes
+        const forwarders = obj(params).forwarders
         // The database is shared with blobs and closed last; the adapter only finishes its own writes.
         const storage = new LevelStorageAdapter(database(), { sublevel: 'docs', closeDatabase: false })
         const q = await createQuireRepo({
           libp2p: ctx.node,
           storage,
           ...(typeof maxFrameBytes === 'number' && { maxFrameBytes }),
+          ...(Array.isArray(forwarders) && { isForwarder: (p: string) => forwarders.includes(p) }),
           log: (e) => ctx.log(`[sync] ${e.code} from ${e.peer}: ${e.message}`),
         })
         // Hooks run in reverse: the repo stops first, then pending saves finish, then the database closes.
@@ -136,6 +161,54 @@ export const syncCommands: CommandModule = (ctx) => {
         })
       }
       return A.toJS(handle.doc())
+    },
+    syncType: async (params) => {
+      const handle = await find(params)
+      const key = str(params, 'key')
+      const delayMs = num(params, 'delayMs', 0)
+      const hashes: string[] = []
+      for (let i = 0; i < num(params, 'count', 1); i++) {
+        if (i > 0 && delayMs > 0) await new Promise((r) => setTimeout(r, delayMs))
+        handle.change((d) => {
+          const list = d[key]
+          if (Array.isArray(list)) list.push(i)
+          else d[key] = [i]
+        })
+        hashes.push(...A.getHeads(handle.doc()))
+      }
+      return hashes
+    },
+    syncRecordArrivals: async (params) => {
+      const q = await repo()
+      if (arrivals.recording) return null
+      arrivals.recording = true
+      const handle = await find(params)
+      // Which changes arrive first in a message: automerge 3 packs several into one chunk that cannot be read
+      // alone, so every message is applied, in the order of arrival, to a copy of everything received so far
+      // (the repo applies it later, asynchronously); the changes it adds arrived first in it.
+      let received = A.clone(handle.doc())
+      // Listens where the sync adapter hands a message to the repo: the link it came over is still current.
+      q.adapter.on('message', (m) => {
+        if ((m.type !== 'sync' && m.type !== 'request') || m.data === undefined) return
+        const connection = q.adapter.connectionOf(m.senderId)
+        const path: SyncPath = { peer: m.senderId, kind: connection === undefined ? 'direct' : connectionKind(connection), limited: connection?.limits != null }
+        if (m.documentId !== handle.documentId) return
+        const changes = A.decodeSyncMessage(m.data).changes
+        if (changes.length === 0) return
+        const key = `${path.peer} ${path.kind} ${path.limited}`
+        const count = arrivals.counts.get(key) ?? { ...path, count: 0 }
+        count.count++
+        arrivals.counts.set(key, count)
+        const before = received
+        for (const chunk of changes) received = A.loadIncremental(received, chunk)
+        for (const change of A.getChanges(before, received)) arrivals.first[A.decodeChange(change).hash] ??= path
+      })
+      return null
+    },
+    syncArrivals: () => ({ first: arrivals.first, messagesWithChanges: [...arrivals.counts.values()] }),
+    syncLinkPath: async (params) => {
+      const connection = (await repo()).adapter.connectionOf(str(params, 'peerId'))
+      return connection === undefined ? null : { kind: connectionKind(connection), limited: connection.limits != null }
     },
     syncPeers: async () => (await repo()).repo.peers,
     syncStats: async () => (await repo()).adapter.stats,

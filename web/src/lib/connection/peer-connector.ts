@@ -3,7 +3,8 @@
  * WebRTC fails, e.g. to a compute peer in Node without it). Browsers cannot
  * listen, so a connection to another browser is signaled through a relay (`<relay>/p2p-circuit/webrtc/p2p/<peer>`)
  * and then carries data directly; it survives the relay going away. Once a WebRTC connection to a peer is
- * open, relayed connections to it are closed, so the sync stream moves to the direct one.
+ * open, relayed connections to it are closed; the sync stream itself moves to the direct one as soon as it
+ * opens (Y27 in node/PROTOCOL.md), so it does not depend on that close.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import { connectionKind, type QuireNode } from '@quire/node'

@@ -70,9 +70,16 @@ export class Session {
       const index = new ProjectIndex()
       const storage = new LevelStorageAdapter(db, { sublevel: 'docs' })
       // Reads and writes are both enforced here, as on every peer: a reader's changes never reach this replica.
-      const quireRepo = await createQuireRepo({ libp2p: node, storage, shareConfig: accessShareConfig({ index }), wrapNetwork: [accessWriteFilter({ index })] })
+      // The relays forward what they get to the other members: a change goes to them last (Y28), so a member
+      // linked to this browser directly has it from us before a relay's copy can reach it.
+      let relayIds: () => readonly string[] = () => []
+      const quireRepo = await createQuireRepo({
+        libp2p: node, storage, shareConfig: accessShareConfig({ index }), wrapNetwork: [accessWriteFilter({ index })],
+        isForwarder: (peer) => relayIds().includes(peer),
+      })
       await index.attach(quireRepo.repo)
       const keeper = new RelayKeeper(node, bootstrap.relays)
+      relayIds = () => keeper.relayPeerIds
       const { access, service } = await startBlobs(node, db, index, () => this.#tracked, () => keeper.relayPeerIds)
       // Any admin device accepts invites to the projects it holds, so an invite works while its maker is online.
       const redemptions = await serveRedemptions({ libp2p: node, repo: quireRepo.repo, index, key })
