@@ -68,7 +68,7 @@ export async function createKernelLauncher(init: KernelLauncherInit): Promise<Ke
       if (!host.bwrap && !init.unsafeNoSandbox) {
         throw new KernelError(
           'SANDBOX_UNAVAILABLE',
-          `Refusing to start a kernel without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable'}. Install it with \`apt-get install bubblewrap\`.`,
+          `Refusing to start a kernel without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable (apt-get install bubblewrap)'}.`,
         )
       }
       const all = await specs()

@@ -30,10 +30,32 @@ async function which(program: string): Promise<string | undefined> {
   return undefined
 }
 
-function run(file: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+interface RunResult {
+  readonly ok: boolean
+  readonly output: string
+  /** How it failed, readable: "exit code 1", "killed by SIGKILL", "could not execute it: EACCES ...". */
+  readonly failure?: string
+}
+
+function run(file: string, args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) => resolve({ ok: !error, output: `${stdout}${stderr}`.trim() }))
+    execFile(file, args, { timeout: 10_000 }, (error, stdout, stderr) => {
+      const output = `${stdout}${stderr}`.trim()
+      if (!error) return resolve({ ok: true, output })
+      const e = error as NodeJS.ErrnoException & { code?: unknown; signal?: unknown; killed?: boolean }
+      const failure =
+        typeof e.code === 'number' ? `exit code ${e.code}`
+          : typeof e.signal === 'string' && e.signal !== '' ? `killed by ${e.signal}${e.killed ? ' (no answer within 10 s)' : ''}`
+            : `could not execute it: ${e.message}`
+      resolve({ ok: false, output, failure })
+    })
   })
+}
+
+/** Options of {@link probeSandboxHost}. */
+export interface ProbeSandboxOptions {
+  /** The bubblewrap executable to use instead of the first `bwrap` on PATH (tests point it at a broken one). */
+  readonly bwrapPath?: string
 }
 
 /**
@@ -41,9 +63,9 @@ function run(file: string, args: string[]): Promise<{ ok: boolean; output: strin
  * which cgroup controllers can hold limits, and whether prlimit exists. Never throws: what is missing is
  * reported in `notes`, for the console at compute-peer start.
  */
-export async function probeSandboxHost(): Promise<SandboxHost> {
+export async function probeSandboxHost(options: ProbeSandboxOptions = {}): Promise<SandboxHost> {
   const notes: string[] = []
-  const bwrapPath = await which('bwrap')
+  const bwrapPath = options.bwrapPath ?? (await which('bwrap'))
   let bwrap: string | undefined
   let bwrapProblem: string | undefined
   if (!bwrapPath) {
@@ -54,8 +76,9 @@ export async function probeSandboxHost(): Promise<SandboxHost> {
       '--unshare-all', '--unshare-user', '--uid', '1000', '--gid', '1000', '--die-with-parent', '--new-session',
       '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', 'true',
     ])
+    // Installed but unable to run is a different problem from missing, with a different remedy: say which.
     if (probe.ok) bwrap = bwrapPath
-    else bwrapProblem = `bubblewrap cannot create namespaces here: ${probe.output || 'unknown error'}`
+    else bwrapProblem = bwrapFailure(bwrapPath, probe)
   }
   notes.push(bwrap ? `sandbox: bubblewrap (${bwrap}): own user, pid, mount, ipc and network namespaces; read-only system` : `sandbox: none, ${bwrapProblem}`)
 
@@ -116,6 +139,16 @@ export async function probeSandboxHost(): Promise<SandboxHost> {
     ...(prlimit ? { prlimit } : {}),
     ...(bwrapProblem ? { bwrapProblem } : {}),
   }
+}
+
+/** Why an installed bubblewrap could not start a test sandbox, and what usually fixes it. */
+function bwrapFailure(path: string, probe: RunResult): string {
+  const said = probe.output ? `: ${probe.output.split('\n').slice(-3).join(' / ').slice(0, 500)}` : ' without a message'
+  return (
+    `bubblewrap is installed (${path}) but failed to start a test sandbox (${probe.failure ?? 'unknown failure'})${said}. ` +
+    'It needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 and user.max_user_namespaces > 0; ' +
+    'inside a container, one that allows creating namespaces)'
+  )
 }
 
 /** What the sandbox can apply on this host, with a human-readable note per kind of limit. */

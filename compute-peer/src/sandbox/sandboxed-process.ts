@@ -79,8 +79,8 @@ export class SandboxedProcess {
     if (!host.bwrap && !options.unsafeNoSandbox) {
       throw new KernelError(
         'SANDBOX_UNAVAILABLE',
-        `Refusing to run code without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable'}. ` +
-          'Install it with `apt-get install bubblewrap` (or, only on a machine you do not care about, start the compute peer with unsafeNoSandbox).',
+        `Refusing to run code without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable (apt-get install bubblewrap)'}. ` +
+          'Only on a machine you do not care about, start the compute peer with unsafeNoSandbox instead.',
       )
     }
     const limits = options.limits ?? {}

@@ -155,6 +155,25 @@ describe('launcher refusals', () => {
     await launcher.stopAll()
   })
 
+  it('[S1] a bubblewrap that is installed but fails says it failed, how, and what it printed, not that it is missing', async () => {
+    const fake = join(root, 'bwrap')
+    await writeFile(fake, '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', { mode: 0o755 })
+    const host = await probeSandboxHost({ bwrapPath: fake })
+    expect(host.bwrap).toBeUndefined()
+    expect(host.capabilities.bubblewrap).toBe(false)
+    expect(host.bwrapProblem).toContain(`installed (${fake}) but failed`)
+    expect(host.bwrapProblem).toContain('exit code 1')
+    expect(host.bwrapProblem).toContain('setting up uid map: Permission denied')
+    expect(host.bwrapProblem).not.toContain('not installed')
+    expect(host.capabilities.notes.join('\n')).toContain('setting up uid map: Permission denied')
+    const launcher = await createKernelLauncher({ stateDir: join(root, 'state'), host })
+    const error = await launcher.start('python3', { workdir: join(root, 'project') }).catch((e: unknown) => e)
+    expect((error as KernelError).code).toBe('SANDBOX_UNAVAILABLE')
+    expect((error as KernelError).message).toContain('failed to start a test sandbox (exit code 1)')
+    expect((error as KernelError).message).not.toContain('apt-get install')
+    await launcher.stopAll()
+  })
+
   it('an unknown kernelspec gives KERNEL_SPEC_NOT_FOUND listing what is installed', async () => {
     const launcher = await createKernelLauncher({ stateDir: join(root, 'state') })
     const error = await launcher.start('no-such-kernel', { workdir: join(root, 'project') }).catch((e: unknown) => e)
