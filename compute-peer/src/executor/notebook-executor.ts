@@ -25,6 +25,14 @@ import { kernelspecOf, queuedCellsOf, readOneCell, runningCells, type QueuedCell
 import type { NotebookExecutorInit } from './types.js'
 
 const DEFAULT_SPEC = 'python3'
+/**
+ * Stream characters a cell run keeps in the notebook (X1). Every character of text in an Automerge document
+ * is an operation that each member holds and applies (a batch of 1,000,000 cost a member about 300 MB of
+ * memory it never gave back), so the limit is set by what a member can afford, not by what fits on disk.
+ */
+export const DEFAULT_MAX_STREAM_CHARS = 100_000
+/** Room for the kernel's truncation notices beyond the limit. */
+const STREAM_NOTICE_ROOM = 1000
 /** Handled requests are kept this long (so members see the answer), then pruned. */
 const REQUEST_RETENTION_MS = 60 * 60 * 1000
 
@@ -170,9 +178,11 @@ export class NotebookExecutor {
     this.#running = running
     const use = this.#session.use()
     const flushMs = this.#init.env.flushMs ?? 150
+    const maxStreamChars = this.#init.env.maxStreamChars ?? DEFAULT_MAX_STREAM_CHARS
     const writer = new OutputWriter({
       handle: this.#handle, cellId: cell.id, blobs: this.#init.env.blobs,
-      flushMs, maxStreamChars: this.#init.env.maxStreamChars ?? 1_000_000,
+      // The kernel cuts the stream at the limit and adds its notices; the writer's own cut is a backstop.
+      flushMs, maxStreamChars: maxStreamChars + STREAM_NOTICE_ROOM,
       log: (line) => this.#log(line),
     })
     let reply: ExecuteReply | undefined
@@ -182,7 +192,7 @@ export class NotebookExecutor {
       const kernel = await this.#session.ensure(spec)
       // The kernel's busy/idle go into the cell's last change (or out after flushMs, as outputs do).
       this.#session.hold(flushMs)
-      reply = await kernel.execute(cell.source, { onOutput: (o) => writer.push(o) })
+      reply = await kernel.execute(cell.source, { onOutput: (o) => writer.push(o), maxStreamChars })
       if (reply.status === 'aborted') {
         failure = { ename: 'Aborted', evalue: running.abortReason ?? this.#session.takeDeathReason() ?? 'the kernel stopped before the cell finished' }
       }

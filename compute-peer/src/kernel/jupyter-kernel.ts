@@ -3,12 +3,13 @@ import { join } from 'node:path'
 import { baseSandboxEnv } from '../sandbox/bwrap-args.js'
 import type { SandboxHost } from '../sandbox/capabilities.js'
 import { SandboxedProcess } from '../sandbox/sandboxed-process.js'
-import { type ChannelName, KernelChannels, writeConnectionFile } from './channels.js'
+import { type ChannelName, KernelChannels, MAX_IOPUB_MESSAGE_BYTES, writeConnectionFile } from './channels.js'
 import { KernelError } from './errors.js'
 import { expandKernelArgv } from './kernelspec.js'
 import { payloadOutputs, toKernelOutput } from './outputs.js'
 import { PendingExecutes } from './pending-executes.js'
 import type {
+  ExecuteOptions,
   ExecuteReply,
   Kernel,
   KernelEvents,
@@ -101,7 +102,7 @@ export class JupyterKernel implements Kernel {
     return this.#lifecycleStep(() => this.#launch(this.#init.options))
   }
 
-  async execute(code: string, options: { onOutput: (output: KernelOutput) => void; signal?: AbortSignal }): Promise<ExecuteReply> {
+  async execute(code: string, options: ExecuteOptions): Promise<ExecuteReply> {
     for (let attempt = 0; ; attempt++) {
       const sentAt = performance.now()
       const reply = await this.#executeOnce(code, options)
@@ -115,7 +116,7 @@ export class JupyterKernel implements Kernel {
     }
   }
 
-  async #executeOnce(code: string, options: { onOutput: (output: KernelOutput) => void; signal?: AbortSignal }): Promise<ExecuteReply> {
+  async #executeOnce(code: string, options: ExecuteOptions): Promise<ExecuteReply> {
     options.signal?.throwIfAborted()
     await this.#ready
     const run = this.#run
@@ -130,7 +131,7 @@ export class JupyterKernel implements Kernel {
       allow_stdin: true,
       stop_on_error: true,
     })
-    const reply = this.#pending.add(request.header.msg_id, options.onOutput, options.signal, () => void this.interrupt())
+    const reply = this.#pending.add(request.header.msg_id, options.onOutput, options.signal, () => void this.interrupt(), options.maxStreamChars)
     await run.channels.send('shell', request)
     return reply
   }
@@ -250,7 +251,16 @@ export class JupyterKernel implements Kernel {
       ...(options.limits ? { limits: options.limits } : {}),
       ...(this.#init.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
     })
-    const channels = new KernelChannels(connection, (channel, message) => this.#onMessage(generation, channel, message))
+    const channels = new KernelChannels(
+      connection,
+      (channel, message) => this.#onMessage(generation, channel, message),
+      (peek) => {
+        if (peek.msgType !== 'stream' || !this.#pending.dropsStream(peek.parentId)) return false
+        this.#pending.dropped(peek.parentId, peek.bytes)
+        return true
+      },
+      () => this.#pending.lost(MAX_IOPUB_MESSAGE_BYTES),
+    )
     const run: Run = { generation, sandbox, channels }
     this.#run = run
     void sandbox.exited.then((exit) => this.#onExit(run, exit.reason))
