@@ -9,6 +9,8 @@ export type ChannelName = 'shell' | 'control' | 'stdin' | 'iopub'
 /** The connection file of one kernel launch, with the ipc transport: sockets are files in `ipcDir`. */
 export interface ConnectionInfo {
   readonly file: string
+  /** The connection file's path as the kernel sees it. */
+  readonly insideFile: string
   readonly key: string
   /** ZeroMQ address per channel (`ipc://<ipcDir>/k-<n>`). */
   readonly addresses: Readonly<Record<ChannelName | 'hb', string>>
@@ -23,9 +25,12 @@ const PORTS = { shell: 1, iopub: 2, stdin: 3, control: 4, hb: 5 } as const
  * Writes a connection file into `ipcDir`. Why ipc rather than tcp: a kernel in its own network namespace
  * cannot reach the host's loopback, but a Unix socket in a bind-mounted directory works across namespaces.
  */
-export async function writeConnectionFile(ipcDir: string, kernelName: string): Promise<ConnectionInfo> {
+export async function writeConnectionFile(ipcDir: string, kernelName: string, insideDir = ipcDir): Promise<ConnectionInfo> {
   const key = randomBytes(32).toString('hex')
-  const ip = join(ipcDir, 'k')
+  // The kernel binds where it sees the directory (`insideDir` in its sandbox); we connect to the same
+  // socket files through the host path.
+  const ip = join(insideDir, 'k')
+  const hostIp = join(ipcDir, 'k')
   const file = join(ipcDir, 'connection.json')
   const content = {
     transport: 'ipc',
@@ -40,9 +45,10 @@ export async function writeConnectionFile(ipcDir: string, kernelName: string): P
     hb_port: PORTS.hb,
   }
   await writeFile(file, JSON.stringify(content, null, 1), { mode: 0o600 })
-  const address = (port: number) => `ipc://${ip}-${port}`
+  const address = (port: number) => `ipc://${hostIp}-${port}`
   return {
     file,
+    insideFile: join(insideDir, 'connection.json'),
     key,
     addresses: {
       shell: address(PORTS.shell),

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { baseSandboxEnv } from '../sandbox/bwrap-args.js'
+import { baseSandboxEnv, SANDBOX_IPC_DIR } from '../sandbox/bwrap-args.js'
 import type { SandboxHost } from '../sandbox/capabilities.js'
 import { SandboxedProcess } from '../sandbox/sandboxed-process.js'
 import { type ChannelName, KernelChannels, MAX_IOPUB_MESSAGE_BYTES, writeConnectionFile } from './channels.js'
@@ -232,7 +232,8 @@ export class JupyterKernel implements Kernel {
   /** Starts the kernel process in its sandbox and connects the channels: a new Run. */
   async #spawn(generation: number, options: StartKernelOptions): Promise<void> {
     await removeSockets(this.#init.ipcDir)
-    const connection = await writeConnectionFile(this.#init.ipcDir, this.spec.name)
+    const sandboxed = this.#init.host.bwrap !== undefined && !this.#init.unsafeNoSandbox
+    const connection = await writeConnectionFile(this.#init.ipcDir, this.spec.name, sandboxed ? SANDBOX_IPC_DIR : this.#init.ipcDir)
     const env = { ...baseSandboxEnv(), ...this.spec.env, ...options.env }
     if (!this.#init.host.bwrap) {
       // Unsandboxed (unsafeNoSandbox): the sandbox's private home does not exist; use one beside the sockets.
@@ -241,9 +242,9 @@ export class JupyterKernel implements Kernel {
     }
     const sandbox = await SandboxedProcess.spawn({
       id: `${this.id}-${generation}`,
-      argv: expandKernelArgv(this.#init.argv, connection.file, this.spec.resourceDir),
+      argv: expandKernelArgv(this.#init.argv, connection.insideFile, this.spec.resourceDir),
       workdir: options.workdir,
-      writable: [this.#init.ipcDir],
+      ...(sandboxed ? { ipcDir: this.#init.ipcDir } : { writable: [this.#init.ipcDir] }),
       readOnly: [this.spec.resourceDir, ...(this.#init.readOnlyDirs ?? [])],
       network: options.network ?? false,
       env,

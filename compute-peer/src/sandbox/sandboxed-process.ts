@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { constants } from 'node:os'
-import type { Readable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 import { KernelError } from '../kernel/errors.js'
 import type { KernelLimits } from '../kernel/types.js'
 import { bwrapArgs, type SandboxMounts } from './bwrap-args.js'
@@ -26,6 +26,12 @@ export interface SpawnSandboxedOptions extends SandboxMounts {
 }
 
 const STATUS_FD = 3
+/**
+ * bubblewrap reads its arguments from this descriptor (`--args`), so the sandbox's first process, which
+ * every process inside can read the command line of (/proc/1/cmdline), shows `bwrap --args 4 -- <kernel
+ * command>` instead of the host's paths, the project and kernel ids and the list of masked files (S2).
+ */
+const ARGS_FD = 4
 const OUTPUT_TAIL = 8192
 
 /**
@@ -97,15 +103,23 @@ export class SandboxedProcess {
     const command: string[] = []
     const prlimit = prlimitArgs(host, limits, cgroup)
     if (prlimit.length > 0) command.push(host.prlimit!, ...prlimit, '--')
-    if (host.bwrap && !options.unsafeNoSandbox) command.push(host.bwrap, ...bwrapArgs(options, STATUS_FD), '--')
+    const sandboxed = host.bwrap !== undefined && !options.unsafeNoSandbox
+    // bubblewrap takes the command itself only from its real command line.
+    if (sandboxed) command.push(host.bwrap!, '--args', String(ARGS_FD), '--')
     command.push(...options.argv)
     const child = spawn('/bin/sh', ['-c', ENTER_CGROUPS, 'quire-sandbox', ...(cgroup?.procsFiles ?? []), '--', ...command], {
       // Its own process group, so a kill reaches everything that did not set up a session of its own.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', sandboxed ? 'pipe' : 'ignore'],
       cwd: options.workdir,
       env: options.unsafeNoSandbox || !host.bwrap ? { ...options.env } : { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     })
+    if (sandboxed) {
+      const args = bwrapArgs(options, STATUS_FD)
+      const pipe = child.stdio[ARGS_FD] as Writable
+      pipe.on('error', () => undefined) // bubblewrap gone before reading: its exit says why
+      pipe.end(Buffer.from(args.map((arg) => `${arg}\0`).join(''), 'utf8'))
+    }
     const spawned = new SandboxedProcess(child, cgroup, limits)
     try {
       await new Promise<void>((resolve, reject) => {

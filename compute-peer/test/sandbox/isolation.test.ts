@@ -101,6 +101,39 @@ describe('sandbox isolation', () => {
   })
 })
 
+describe('what code in the sandbox can read about the host', () => {
+  it('[S2] no command line inside the sandbox names a host path, the kernel id or a masked file; /proc/1 is a neutral bwrap', async () => {
+    const tk = await startTestKernel()
+    try {
+      const result = await executeCollect(
+        tk.kernel,
+        [
+          'import json, os',
+          'lines = {}',
+          'for pid in os.listdir("/proc"):',
+          '    if pid.isdigit():',
+          '        try:',
+          '            lines[pid] = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\\0")',
+          '        except OSError:',
+          '            pass',
+          'print(json.dumps(lines))',
+        ].join('\n'),
+      )
+      const cmdlines = JSON.parse(result.stdout) as Record<string, string[]>
+      const all = JSON.stringify(cmdlines)
+      expect(cmdlines['1']?.slice(0, 4)).toEqual([expect.stringMatching(/bwrap$/), '--args', '4', '--'])
+      expect(Object.keys(cmdlines).length).toBeGreaterThanOrEqual(2)
+      for (const secret of [tk.stateDir, tk.kernel.id, '/etc/shadow', '--ro-bind', '--setenv', join(tk.workdir, '..')]) {
+        expect(all, secret).not.toContain(secret)
+      }
+      // The kernel still found its connection file, at the neutral path.
+      expect(all).toContain('/run/kernel/connection.json')
+    } finally {
+      await tk.dispose()
+    }
+  })
+})
+
 describe('extra read-only directories', () => {
   it('a directory given in readOnlyDirs is readable but not writable', async () => {
     const root = await mkdtemp(join(tmpdir(), 'quire-readonly-'))
