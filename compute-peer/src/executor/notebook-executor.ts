@@ -31,6 +31,8 @@ const DEFAULT_SPEC = 'python3'
  * memory it never gave back), so the limit is set by what a member can afford, not by what fits on disk.
  */
 export const DEFAULT_MAX_STREAM_CHARS = 100_000
+/** More processes than this left running when a cell ends get a notice in the cell (S4). */
+const DEFAULT_LEFTOVER_NOTICE = 8
 /** Room for the kernel's truncation notices beyond the limit. */
 const STREAM_NOTICE_ROOM = 1000
 /** Handled requests are kept this long (so members see the answer), then pruned. */
@@ -206,6 +208,7 @@ export class NotebookExecutor {
       this.#running = undefined
     }
     if (failure !== undefined) writer.push({ type: 'error', ename: failure.ename, evalue: failure.evalue, traceback: [] })
+    await this.#noteLeftovers(writer)
     const ok = failure === undefined && reply?.status === 'ok'
     // The last outputs, the end state and the kernel's status in one change: one sync round, one save.
     const kernelStatus = this.#session.release()
@@ -224,6 +227,15 @@ export class NotebookExecutor {
     })
     // As Jupyter does on an error: what was queued before the error ("run all") is not run after it.
     if (!ok) this.#cancelQueued(this.#now(), cell.id)
+  }
+
+  /** Says in the cell when it left more processes running than `leftoverNotice` allows (S4). */
+  async #noteLeftovers(writer: OutputWriter): Promise<void> {
+    const kernel = this.#session.kernel
+    const threshold = this.#init.env.leftoverNotice ?? DEFAULT_LEFTOVER_NOTICE
+    const count = await kernel?.leftoverProcesses?.().catch(() => 0)
+    if (count === undefined || count <= threshold) return
+    writer.note('stderr', `\n[${count} processes started by this notebook's cells are still running; interrupt the kernel to stop them]\n`)
   }
 
   async #handleRequests(): Promise<void> {
@@ -247,6 +259,13 @@ export class NotebookExecutor {
     // Both stop what is queued up to the request, as in Jupyter; cells queued after it still run.
     this.#cancelQueued(request.requestedAt)
     if (request.action === 'interrupt') {
+      if (kernel !== undefined && this.#running === undefined) {
+        // No cell runs, but one may have left processes running: an interrupt stops those (S3).
+        const killed = await kernel.killLeftovers?.().catch(() => 0)
+        this.#markHandled(request, killed ? undefined : 'nothing was running')
+        if (killed) this.#log(`interrupt: stopped ${killed} processes left running by earlier cells`)
+        return
+      }
       if (kernel === undefined || this.#running === undefined) {
         this.#markHandled(request, 'nothing was running')
         return

@@ -70,6 +70,8 @@ export class JupyterKernel implements Kernel {
   #info: KernelInfo | undefined
   /** When the latest error execute_reply arrived (performance.now()). */
   #lastErrorReplyAt: number | undefined
+  /** The latest kill of leftover processes (see `interrupt`). */
+  #killing: Promise<number> = Promise.resolve(0)
   /** Aborts the launch in progress (shutdown during start). */
   #launchAbort: AbortController | undefined
 
@@ -140,11 +142,23 @@ export class JupyterKernel implements Kernel {
     const run = this.#run
     // A kernel still starting may not handle SIGINT yet and would die of it; there is nothing to interrupt.
     if (!run || (this.#status !== 'busy' && this.#status !== 'idle')) return
-    if (this.spec.interruptMode === 'signal') {
-      run.sandbox.signalGroup('SIGINT')
-      return
-    }
-    await this.#request(run, 'control', 'interrupt_request', {}, 5000).catch(() => undefined)
+    if (this.spec.interruptMode === 'signal') run.sandbox.signalGroup('SIGINT')
+    else await this.#request(run, 'control', 'interrupt_request', {}, 5000).catch(() => undefined)
+    // What the cell started in the background (its own session, a daemon, a fork bomb) would outlive the
+    // interrupt, and the cell, until the kernel restarts: stopping a cell stops those too (S3).
+    await this.killLeftovers()
+  }
+
+  async leftoverProcesses(): Promise<number> {
+    // The cell an interrupt stopped ends while its leftovers are being killed: count after that.
+    await this.#killing
+    return (await this.#run?.sandbox.leftovers())?.length ?? 0
+  }
+
+  killLeftovers(): Promise<number> {
+    const killing = this.#run?.sandbox.killLeftovers() ?? Promise.resolve(0)
+    this.#killing = killing.catch(() => 0)
+    return killing
   }
 
   restart(): Promise<void> {

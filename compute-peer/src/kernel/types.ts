@@ -108,7 +108,12 @@ export interface Kernel {
   readonly info?: KernelInfo
   /** Runs code; resolves when the kernel replies (outputs have all been delivered to onOutput by then). */
   execute(code: string, options: ExecuteOptions): Promise<ExecuteReply>
+  /** Interrupts the running cell and kills the processes it left running (S3); the kernel itself stays. */
   interrupt(): Promise<void>
+  /** How many processes besides the kernel run in its sandbox (what cells left running). */
+  leftoverProcesses?(): Promise<number>
+  /** Kills those processes; returns how many. */
+  killLeftovers?(): Promise<number>
   restart(): Promise<void>
   shutdown(): Promise<void>
   on<E extends keyof KernelEvents>(event: E, listener: KernelEvents[E]): void

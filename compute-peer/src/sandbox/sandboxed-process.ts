@@ -6,6 +6,7 @@ import type { KernelLimits } from '../kernel/types.js'
 import { bwrapArgs, type SandboxMounts } from './bwrap-args.js'
 import type { SandboxHost } from './capabilities.js'
 import { KernelCgroup } from './cgroups.js'
+import { leftoverProcesses } from './process-tree.js'
 
 /** How a sandboxed command ended, with a reason a person can read. */
 export interface SandboxExit {
@@ -49,6 +50,7 @@ export class SandboxedProcess {
   readonly #child: ChildProcess
   readonly #cgroup: KernelCgroup | undefined
   readonly #limits: KernelLimits
+  readonly #sandboxed: boolean
   #sandboxPid: number | undefined
   #exitCode: number | undefined
   #output = ''
@@ -57,8 +59,9 @@ export class SandboxedProcess {
   /** Resolves once the command and everything it started are gone. */
   readonly exited: Promise<SandboxExit>
 
-  private constructor(child: ChildProcess, cgroup: KernelCgroup | undefined, limits: KernelLimits) {
+  private constructor(child: ChildProcess, cgroup: KernelCgroup | undefined, limits: KernelLimits, sandboxed: boolean) {
     this.#child = child
+    this.#sandboxed = sandboxed
     this.#cgroup = cgroup
     this.#limits = limits
     for (const stream of [child.stdout, child.stderr]) {
@@ -120,7 +123,7 @@ export class SandboxedProcess {
       pipe.on('error', () => undefined) // bubblewrap gone before reading: its exit says why
       pipe.end(Buffer.from(args.map((arg) => `${arg}\0`).join(''), 'utf8'))
     }
-    const spawned = new SandboxedProcess(child, cgroup, limits)
+    const spawned = new SandboxedProcess(child, cgroup, limits, sandboxed)
     try {
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve)
@@ -181,6 +184,38 @@ export class SandboxedProcess {
     clearInterval(this.#cpuWatch)
     await this.#cgroup?.killAll()
     await this.#cgroup?.remove()
+  }
+
+  /**
+   * Processes the command's children left running (S3): everything in the sandbox but its init and the
+   * command itself. A process that left the sandbox's tree cannot exist: the pid namespace holds them all.
+   */
+  async leftovers(): Promise<number[]> {
+    const root = this.#child.pid
+    if (root === undefined || !this.running) return []
+    return leftoverProcesses(root, this.#sandboxed)
+  }
+
+  /**
+   * SIGKILLs the leftovers until none is left (a fork bomb refills while it is killed: it runs out of pids,
+   * then of processes). The command itself and its threads are untouched. Returns how many were killed.
+   */
+  async killLeftovers(timeoutMs = 5000): Promise<number> {
+    const killed = new Set<number>()
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const pids = await this.leftovers()
+      if (pids.length === 0 || Date.now() > deadline) return killed.size
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL')
+          killed.add(pid)
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
   }
 
   /** Processes still alive in the cgroup (empty when no cgroup is used). */
