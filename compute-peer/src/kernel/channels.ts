@@ -19,6 +19,9 @@ export interface ConnectionInfo {
 /** Largest iopub message received (X1): what one message may cost the compute peer's memory. */
 export const MAX_IOPUB_MESSAGE_BYTES = 16 * 1024 * 1024
 
+/** Iopub messages ZeroMQ may hold for us before the kernel's side has to wait (or drop). */
+const IOPUB_QUEUE_MESSAGES = 4
+
 const PORTS = { shell: 1, iopub: 2, stdin: 3, control: 4, hb: 5 } as const
 
 /**
@@ -119,7 +122,10 @@ export class KernelChannels {
    * it, since what the kernel sent meanwhile is lost.
    */
   #openIopub(): Subscriber {
-    const socket = new Subscriber({ linger: 0, maxMessageSize: MAX_IOPUB_MESSAGE_BYTES })
+    // ZeroMQ's I/O thread reads ahead of us into a queue of up to receiveHighWaterMark messages; when this
+    // process is slow (a busy machine) a flood of large messages would wait there, in memory no limit
+    // covers. A short queue pushes back on the kernel instead, whose own queue is in its sandbox (X1).
+    const socket = new Subscriber({ linger: 0, maxMessageSize: MAX_IOPUB_MESSAGE_BYTES, receiveHighWaterMark: IOPUB_QUEUE_MESSAGES })
     socket.subscribe()
     socket.events.on('disconnect', () => {
       if (this.#closed || socket !== this.#iopub) return

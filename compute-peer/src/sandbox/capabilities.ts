@@ -3,6 +3,7 @@ import { access, constants } from 'node:fs/promises'
 import { delimiter, join } from 'node:path'
 import type { SandboxCapabilities } from '../kernel/types.js'
 import { type CgroupPlan, probeCgroups } from './cgroups.js'
+import type { SandboxUser } from './sandbox-user.js'
 
 /** Everything the sandbox needs to know about this host, found once per launcher. */
 export interface SandboxHost {
@@ -14,6 +15,8 @@ export interface SandboxHost {
   readonly cgroups: CgroupPlan
   /** Why bubblewrap cannot be used, when it cannot. */
   readonly bwrapProblem?: string
+  /** The unprivileged host user sandboxed code runs as (the compute peer runs as root; S5). */
+  readonly user?: SandboxUser
 }
 
 async function which(program: string): Promise<string | undefined> {
@@ -56,6 +59,8 @@ function run(file: string, args: string[]): Promise<RunResult> {
 export interface ProbeSandboxOptions {
   /** The bubblewrap executable to use instead of the first `bwrap` on PATH (tests point it at a broken one). */
   readonly bwrapPath?: string
+  /** Sandboxes run as this user (see `resolveSandboxUser`); the probe runs bubblewrap as it too. */
+  readonly user?: SandboxUser
 }
 
 /**
@@ -72,7 +77,8 @@ export async function probeSandboxHost(options: ProbeSandboxOptions = {}): Promi
     bwrapProblem = 'bubblewrap is not installed (apt-get install bubblewrap)'
   } else {
     // The same namespaces a kernel gets, with a different user id, as the real launch does.
-    const probe = await run(bwrapPath, [
+    const asUser = options.user ? ['/usr/bin/setpriv', ...setprivArgs(options.user), bwrapPath] : [bwrapPath]
+    const probe = await run(asUser[0]!, [...asUser.slice(1),
       '--unshare-all', '--unshare-user', '--uid', '1000', '--gid', '1000', '--die-with-parent', '--new-session',
       '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', 'true',
     ])
@@ -81,6 +87,7 @@ export async function probeSandboxHost(options: ProbeSandboxOptions = {}): Promi
     else bwrapProblem = bwrapFailure(bwrapPath, probe)
   }
   notes.push(bwrap ? `sandbox: bubblewrap (${bwrap}): own user, pid, mount, ipc and network namespaces; read-only system` : `sandbox: none, ${bwrapProblem}`)
+  if (options.user) notes.push(`sandbox user: ${options.user.name} (uid ${options.user.uid}): the compute peer runs as root, so kernels and the files they write belong to this unprivileged user`)
 
   const prlimitPath = await which('prlimit')
   const prlimit = prlimitPath && (await run(prlimitPath, ['--version'])).ok ? prlimitPath : undefined
@@ -138,7 +145,13 @@ export async function probeSandboxHost(options: ProbeSandboxOptions = {}): Promi
     ...(bwrap ? { bwrap } : {}),
     ...(prlimit ? { prlimit } : {}),
     ...(bwrapProblem ? { bwrapProblem } : {}),
+    ...(options.user ? { user: options.user } : {}),
   }
+}
+
+/** setpriv's arguments that make the rest of a command run as `user` (no supplementary groups, no capabilities). */
+export function setprivArgs(user: SandboxUser): string[] {
+  return [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--']
 }
 
 /** Why an installed bubblewrap could not start a test sandbox, and what usually fixes it. */

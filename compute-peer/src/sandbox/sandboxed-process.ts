@@ -4,7 +4,10 @@ import type { Readable, Writable } from 'node:stream'
 import { KernelError } from '../kernel/errors.js'
 import type { KernelLimits } from '../kernel/types.js'
 import { bwrapArgs, type SandboxMounts } from './bwrap-args.js'
-import type { SandboxHost } from './capabilities.js'
+import { chmod, chown, lchown, readdir, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { setprivArgs, type SandboxHost } from './capabilities.js'
+import type { SandboxUser } from './sandbox-user.js'
 import { KernelCgroup } from './cgroups.js'
 import { leftoverProcesses } from './process-tree.js'
 
@@ -33,6 +36,35 @@ const STATUS_FD = 3
  * command>` instead of the host's paths, the project and kernel ids and the list of masked files (S2).
  */
 const ARGS_FD = 4
+/**
+ * bubblewrap, running as the sandbox user, must reach the directories it binds by path. A directory on the
+ * way that only root may enter (the data directory is 0700) is given to the sandbox user's group for
+ * entering only (g+x, no listing): that user exists only inside sandboxes, which do not see these paths.
+ */
+async function letTraverse(user: SandboxUser, dir: string): Promise<void> {
+  for (let current = dir; current !== dirname(current); current = dirname(current)) {
+    const info = await stat(current)
+    const enterable = (info.mode & 0o001) !== 0 || (info.gid === user.gid && (info.mode & 0o010) !== 0) || (info.uid === user.uid && (info.mode & 0o100) !== 0)
+    if (enterable) continue
+    if (info.uid !== 0 || (info.gid !== 0 && info.gid !== user.gid)) {
+      throw new KernelError('SANDBOX_FAILED', `The sandbox user ${user.name} cannot enter ${current} (owner ${info.uid}:${info.gid}, mode ${(info.mode & 0o777).toString(8)}); let it (chmod o+x) or move the data directory.`)
+    }
+    await chown(current, 0, user.gid)
+    await chmod(current, (info.mode & 0o7777) | 0o010)
+  }
+}
+
+/** Makes `path` (and, when `recursive`, what is in it; symbolic links themselves, not their targets) the user's. */
+async function giveTo(user: SandboxUser, path: string, recursive: boolean): Promise<void> {
+  await lchown(path, user.uid, user.gid)
+  if (!recursive) return
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => [])
+  for (const entry of entries) {
+    const child = join(path, entry.name)
+    if (entry.isDirectory()) await giveTo(user, child, true)
+    else await lchown(child, user.uid, user.gid).catch(() => undefined)
+  }
+}
 const OUTPUT_TAIL = 8192
 
 /**
@@ -104,9 +136,19 @@ export class SandboxedProcess {
       throw new KernelError('SANDBOX_FAILED', `Could not create the kernel's cgroup (${String(cause)}); check that /sys/fs/cgroup is writable.`, { cause })
     }
     const command: string[] = []
+    const sandboxed = host.bwrap !== undefined && !options.unsafeNoSandbox
+    // As root: cgroups are entered as root (the shell below), then everything runs as the sandbox user,
+    // which owns the project's files and the kernel's ipc directory (S5).
+    const user = sandboxed ? host.user : undefined
+    if (user) {
+      for (const dir of [options.workdir, ...(options.ipcDir !== undefined ? [options.ipcDir] : [])]) {
+        await giveTo(user, dir, true)
+        await letTraverse(user, dirname(dir))
+      }
+      command.push('/usr/bin/setpriv', ...setprivArgs(user))
+    }
     const prlimit = prlimitArgs(host, limits, cgroup)
     if (prlimit.length > 0) command.push(host.prlimit!, ...prlimit, '--')
-    const sandboxed = host.bwrap !== undefined && !options.unsafeNoSandbox
     // bubblewrap takes the command itself only from its real command line.
     if (sandboxed) command.push(host.bwrap!, '--args', String(ARGS_FD), '--')
     command.push(...options.argv)

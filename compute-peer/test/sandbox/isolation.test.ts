@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKernelLauncher, KernelError, probeSandboxHost, type SandboxHost } from '@quire/compute-peer'
 import { executeCollect, startTestKernel, type TestKernel } from '@quire/compute-peer/testing'
+import { kernelInterpreterPid } from '../kernel/process-helpers.js'
 
 /** A TCP server on loopback that counts the connections it accepts. */
 async function loopbackServer(): Promise<{ server: Server; port: number; accepted: () => number }> {
@@ -128,6 +129,26 @@ describe('what code in the sandbox can read about the host', () => {
       }
       // The kernel still found its connection file, at the neutral path.
       expect(all).toContain('/run/kernel/connection.json')
+    } finally {
+      await tk.dispose()
+    }
+  })
+})
+
+describe('the sandbox user', () => {
+  it.skipIf(process.getuid?.() !== 0)('[S5] started as root, kernels run as an unprivileged host user, who owns the files they write', async () => {
+    const tk = await startTestKernel()
+    try {
+      expect(tk.launcher.capabilities.notes.join('\n')).toMatch(/sandbox user: quire-sandbox \(uid \d+\)/)
+      const result = await executeCollect(tk.kernel, 'import os\nopen("made-here.txt", "w").write("x")\nprint(os.getuid())')
+      expect(result.stdout).toBe('1000\n')
+      const pid = kernelInterpreterPid(tk.stateDir, tk.kernel)
+      expect(pid).toBeDefined()
+      const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))!.slice(1).map(Number)
+      expect(uids.every((uid) => uid !== 0), String(uids)).toBe(true)
+      const file = await stat(join(tk.workdir, 'made-here.txt'))
+      expect(file.uid).not.toBe(0)
+      expect(file.uid).toBe(uids[0])
     } finally {
       await tk.dispose()
     }
