@@ -20,6 +20,8 @@ export interface ComputeConfig {
   allowNetwork: boolean
   allowLoopback: boolean
   unsafeNoSandbox: boolean
+  /** When root: the host user sandboxes run as (default `quire-sandbox`, S5). Ignored when not root. */
+  sandboxUser?: string
 }
 
 /** The standard port of a compute peer. */

@@ -22,6 +22,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'idleTimeoutSeconds', kind: 'int', min: 1, help: 'Shut down a kernel that has run nothing for this long.', shownDefault: '1800' },
   { key: 'allowNetwork', kind: 'bool', help: 'Let kernels use the network when a project turns network access on in its settings.', shownDefault: 'false' },
   { key: 'allowLoopback', kind: 'bool', help: 'Development and tests only: allow dialing loopback addresses.', shownDefault: 'false' },
+  { key: 'sandboxUser', kind: 'string', placeholder: '<user>', help: 'When started as root: the unprivileged host user kernels run as and project files belong to (created as a system user if missing).', shownDefault: 'quire-sandbox' },
   { key: 'unsafeNoSandbox', kind: 'bool', help: 'Run kernels without bubblewrap when it is missing: they see the whole machine. Only on your own machine.', shownDefault: 'false' },
 ]
 

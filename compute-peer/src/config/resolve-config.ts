@@ -53,6 +53,7 @@ export function resolveComputeConfig(argv: readonly string[], env: NodeJS.Proces
       allowNetwork: get<boolean>('allowNetwork') ?? false,
       allowLoopback: get<boolean>('allowLoopback') ?? false,
       unsafeNoSandbox: get<boolean>('unsafeNoSandbox') ?? false,
+      ...(get<string>('sandboxUser') !== undefined && { sandboxUser: get<string>('sandboxUser')! }),
     },
   }
 }

@@ -68,7 +68,11 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     for (const c of cleanup.splice(0).reverse()) await Promise.resolve(c()).catch(() => {})
   }
   try {
-    const launcher = options.launcher ?? await createKernelLauncher({ stateDir: config.dataDir, unsafeNoSandbox: config.unsafeNoSandbox })
+    const launcher = options.launcher ?? await createKernelLauncher({
+      stateDir: config.dataDir,
+      unsafeNoSandbox: config.unsafeNoSandbox,
+      ...(config.sandboxUser !== undefined && { sandboxUser: config.sandboxUser }),
+    })
     cleanup.push(() => launcher.stopAll())
     const kernels = await launcher.specs()
     const index = new ProjectIndex({ onProblem: (p) => log(`[quire-compute] ${p.code} in ${p.project}: ${p.message}`) })

@@ -25,6 +25,16 @@ import { kernelspecOf, queuedCellsOf, readOneCell, runningCells, type QueuedCell
 import type { NotebookExecutorInit } from './types.js'
 
 const DEFAULT_SPEC = 'python3'
+/**
+ * Stream characters a cell run keeps in the notebook (X1). Every character of text in an Automerge document
+ * is an operation that each member holds and applies (a batch of 1,000,000 cost a member about 300 MB of
+ * memory it never gave back), so the limit is set by what a member can afford, not by what fits on disk.
+ */
+export const DEFAULT_MAX_STREAM_CHARS = 100_000
+/** More processes than this left running when a cell ends get a notice in the cell (S4). */
+const DEFAULT_LEFTOVER_NOTICE = 8
+/** Room for the kernel's truncation notices beyond the limit. */
+const STREAM_NOTICE_ROOM = 1000
 /** Handled requests are kept this long (so members see the answer), then pruned. */
 const REQUEST_RETENTION_MS = 60 * 60 * 1000
 
@@ -170,9 +180,11 @@ export class NotebookExecutor {
     this.#running = running
     const use = this.#session.use()
     const flushMs = this.#init.env.flushMs ?? 150
+    const maxStreamChars = this.#init.env.maxStreamChars ?? DEFAULT_MAX_STREAM_CHARS
     const writer = new OutputWriter({
       handle: this.#handle, cellId: cell.id, blobs: this.#init.env.blobs,
-      flushMs, maxStreamChars: this.#init.env.maxStreamChars ?? 1_000_000,
+      // The kernel cuts the stream at the limit and adds its notices; the writer's own cut is a backstop.
+      flushMs, maxStreamChars: maxStreamChars + STREAM_NOTICE_ROOM,
       log: (line) => this.#log(line),
     })
     let reply: ExecuteReply | undefined
@@ -182,7 +194,7 @@ export class NotebookExecutor {
       const kernel = await this.#session.ensure(spec)
       // The kernel's busy/idle go into the cell's last change (or out after flushMs, as outputs do).
       this.#session.hold(flushMs)
-      reply = await kernel.execute(cell.source, { onOutput: (o) => writer.push(o) })
+      reply = await kernel.execute(cell.source, { onOutput: (o) => writer.push(o), maxStreamChars })
       if (reply.status === 'aborted') {
         failure = { ename: 'Aborted', evalue: running.abortReason ?? this.#session.takeDeathReason() ?? 'the kernel stopped before the cell finished' }
       }
@@ -196,6 +208,7 @@ export class NotebookExecutor {
       this.#running = undefined
     }
     if (failure !== undefined) writer.push({ type: 'error', ename: failure.ename, evalue: failure.evalue, traceback: [] })
+    await this.#noteLeftovers(writer)
     const ok = failure === undefined && reply?.status === 'ok'
     // The last outputs, the end state and the kernel's status in one change: one sync round, one save.
     const kernelStatus = this.#session.release()
@@ -214,6 +227,15 @@ export class NotebookExecutor {
     })
     // As Jupyter does on an error: what was queued before the error ("run all") is not run after it.
     if (!ok) this.#cancelQueued(this.#now(), cell.id)
+  }
+
+  /** Says in the cell when it left more processes running than `leftoverNotice` allows (S4). */
+  async #noteLeftovers(writer: OutputWriter): Promise<void> {
+    const kernel = this.#session.kernel
+    const threshold = this.#init.env.leftoverNotice ?? DEFAULT_LEFTOVER_NOTICE
+    const count = await kernel?.leftoverProcesses?.().catch(() => 0)
+    if (count === undefined || count <= threshold) return
+    writer.note('stderr', `\n[${count} processes started by this notebook's cells are still running; interrupt the kernel to stop them]\n`)
   }
 
   async #handleRequests(): Promise<void> {
@@ -237,6 +259,13 @@ export class NotebookExecutor {
     // Both stop what is queued up to the request, as in Jupyter; cells queued after it still run.
     this.#cancelQueued(request.requestedAt)
     if (request.action === 'interrupt') {
+      if (kernel !== undefined && this.#running === undefined) {
+        // No cell runs, but one may have left processes running: an interrupt stops those (S3).
+        const killed = await kernel.killLeftovers?.().catch(() => 0)
+        this.#markHandled(request, killed ? undefined : 'nothing was running')
+        if (killed) this.#log(`interrupt: stopped ${killed} processes left running by earlier cells`)
+        return
+      }
       if (kernel === undefined || this.#running === undefined) {
         this.#markHandled(request, 'nothing was running')
         return

@@ -29,6 +29,35 @@ type Op =
   | { kind: 'update'; displayId: string; update: Promise<Output> }
   | { kind: 'clear' }
 
+type Ready = { kind: 'stream'; name: string; text: string } | { kind: 'clear' } | { kind: 'output'; output: Output } | { kind: 'display'; output: Output; displayId: string } | { kind: 'update'; displayId: string; output: Output }
+
+/** Stream characters written per change at most (X2). */
+const CHANGE_STREAM_CHARS = 16_000
+
+/** Splits ops into consecutive batches of at most `max` stream characters each (other ops cost nothing). */
+function splitStreamText(ops: readonly Ready[], max: number): Ready[][] {
+  const batches: Ready[][] = [[]]
+  let room = max
+  for (const op of ops) {
+    if (op.kind !== 'stream') {
+      batches[batches.length - 1]!.push(op)
+      continue
+    }
+    let text = op.text
+    while (text.length > 0) {
+      if (room === 0) {
+        batches.push([])
+        room = max
+      }
+      const part = text.slice(0, room)
+      text = text.slice(part.length)
+      room -= part.length
+      batches[batches.length - 1]!.push({ kind: 'stream', name: op.name, text: part })
+    }
+  }
+  return batches
+}
+
 /** See the module comment. Feed it with `push`, then `finish` once the kernel replied. */
 export class OutputWriter {
   readonly #init: OutputWriterInit
@@ -135,7 +164,6 @@ export class OutputWriter {
       if (final !== undefined) this.#init.handle.change(final)
       return
     }
-    type Ready = { kind: 'stream'; name: string; text: string } | { kind: 'clear' } | { kind: 'output'; output: Output } | { kind: 'display'; output: Output; displayId: string } | { kind: 'update'; displayId: string; output: Output }
     const ready: Ready[] = []
     for (const op of ops) {
       try {
@@ -147,6 +175,22 @@ export class OutputWriter {
         this.#init.log(`could not store an output of cell ${this.#init.cellId}: ${(err as Error).message}`)
         ready.push({ kind: 'stream', name: 'stderr', text: `[an output could not be stored: ${(err as Error).message}]\n` })
       }
+    }
+    // A burst of text goes in as several changes: a member applies each change's characters as one batch,
+    // and the memory a batch takes (a few hundred bytes per character, in WebAssembly memory that is never
+    // returned) stays taken. The batches go out one flush interval apart, so that sync sends them apart.
+    const batches = splitStreamText(ready, CHANGE_STREAM_CHARS)
+    for (const batch of batches.slice(0, -1)) {
+      this.#applyBatch(batch)
+      await new Promise((resolve) => setTimeout(resolve, this.#init.flushMs))
+    }
+    this.#applyBatch(batches[batches.length - 1] ?? [], final)
+  }
+
+  #applyBatch(ready: readonly Ready[], final?: (doc: NotebookDoc) => void): void {
+    if (this.#gone) {
+      if (final !== undefined) this.#init.handle.change(final)
+      return
     }
     const { cellId } = this.#init
     const apply = (doc: NotebookDoc): void => {

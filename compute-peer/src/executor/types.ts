@@ -17,7 +17,9 @@ export interface ExecutorEnvironment {
   readonly idleTimeoutMs: number
   /** How often buffered output is written while a cell runs, ms. Default 150. */
   readonly flushMs?: number
-  /** Stream characters kept per cell run. Default 1,000,000. */
+  /** A cell that ends with more than this many processes left running gets a notice (S4). Default 8. */
+  readonly leftoverNotice?: number
+  /** Stream characters kept per cell run, stdout and stderr together (X1). Default 100,000. */
   readonly maxStreamChars?: number
   /**
    * How long a request of a peer that is not (yet) a writer waits before it is refused, ms. Default 10,000.

@@ -1,14 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { baseSandboxEnv } from '../sandbox/bwrap-args.js'
+import { baseSandboxEnv, SANDBOX_IPC_DIR } from '../sandbox/bwrap-args.js'
 import type { SandboxHost } from '../sandbox/capabilities.js'
 import { SandboxedProcess } from '../sandbox/sandboxed-process.js'
-import { type ChannelName, KernelChannels, writeConnectionFile } from './channels.js'
+import { type ChannelName, KernelChannels, MAX_IOPUB_MESSAGE_BYTES, writeConnectionFile } from './channels.js'
 import { KernelError } from './errors.js'
 import { expandKernelArgv } from './kernelspec.js'
 import { payloadOutputs, toKernelOutput } from './outputs.js'
 import { PendingExecutes } from './pending-executes.js'
 import type {
+  ExecuteOptions,
   ExecuteReply,
   Kernel,
   KernelEvents,
@@ -69,6 +70,8 @@ export class JupyterKernel implements Kernel {
   #info: KernelInfo | undefined
   /** When the latest error execute_reply arrived (performance.now()). */
   #lastErrorReplyAt: number | undefined
+  /** The latest kill of leftover processes (see `interrupt`). */
+  #killing: Promise<number> = Promise.resolve(0)
   /** Aborts the launch in progress (shutdown during start). */
   #launchAbort: AbortController | undefined
 
@@ -101,7 +104,7 @@ export class JupyterKernel implements Kernel {
     return this.#lifecycleStep(() => this.#launch(this.#init.options))
   }
 
-  async execute(code: string, options: { onOutput: (output: KernelOutput) => void; signal?: AbortSignal }): Promise<ExecuteReply> {
+  async execute(code: string, options: ExecuteOptions): Promise<ExecuteReply> {
     for (let attempt = 0; ; attempt++) {
       const sentAt = performance.now()
       const reply = await this.#executeOnce(code, options)
@@ -115,7 +118,7 @@ export class JupyterKernel implements Kernel {
     }
   }
 
-  async #executeOnce(code: string, options: { onOutput: (output: KernelOutput) => void; signal?: AbortSignal }): Promise<ExecuteReply> {
+  async #executeOnce(code: string, options: ExecuteOptions): Promise<ExecuteReply> {
     options.signal?.throwIfAborted()
     await this.#ready
     const run = this.#run
@@ -130,7 +133,7 @@ export class JupyterKernel implements Kernel {
       allow_stdin: true,
       stop_on_error: true,
     })
-    const reply = this.#pending.add(request.header.msg_id, options.onOutput, options.signal, () => void this.interrupt())
+    const reply = this.#pending.add(request.header.msg_id, options.onOutput, options.signal, () => void this.interrupt(), options.maxStreamChars)
     await run.channels.send('shell', request)
     return reply
   }
@@ -139,11 +142,23 @@ export class JupyterKernel implements Kernel {
     const run = this.#run
     // A kernel still starting may not handle SIGINT yet and would die of it; there is nothing to interrupt.
     if (!run || (this.#status !== 'busy' && this.#status !== 'idle')) return
-    if (this.spec.interruptMode === 'signal') {
-      run.sandbox.signalGroup('SIGINT')
-      return
-    }
-    await this.#request(run, 'control', 'interrupt_request', {}, 5000).catch(() => undefined)
+    if (this.spec.interruptMode === 'signal') run.sandbox.signalGroup('SIGINT')
+    else await this.#request(run, 'control', 'interrupt_request', {}, 5000).catch(() => undefined)
+    // What the cell started in the background (its own session, a daemon, a fork bomb) would outlive the
+    // interrupt, and the cell, until the kernel restarts: stopping a cell stops those too (S3).
+    await this.killLeftovers()
+  }
+
+  async leftoverProcesses(): Promise<number> {
+    // The cell an interrupt stopped ends while its leftovers are being killed: count after that.
+    await this.#killing
+    return (await this.#run?.sandbox.leftovers())?.length ?? 0
+  }
+
+  killLeftovers(): Promise<number> {
+    const killing = this.#run?.sandbox.killLeftovers() ?? Promise.resolve(0)
+    this.#killing = killing.catch(() => 0)
+    return killing
   }
 
   restart(): Promise<void> {
@@ -231,7 +246,8 @@ export class JupyterKernel implements Kernel {
   /** Starts the kernel process in its sandbox and connects the channels: a new Run. */
   async #spawn(generation: number, options: StartKernelOptions): Promise<void> {
     await removeSockets(this.#init.ipcDir)
-    const connection = await writeConnectionFile(this.#init.ipcDir, this.spec.name)
+    const sandboxed = this.#init.host.bwrap !== undefined && !this.#init.unsafeNoSandbox
+    const connection = await writeConnectionFile(this.#init.ipcDir, this.spec.name, sandboxed ? SANDBOX_IPC_DIR : this.#init.ipcDir)
     const env = { ...baseSandboxEnv(), ...this.spec.env, ...options.env }
     if (!this.#init.host.bwrap) {
       // Unsandboxed (unsafeNoSandbox): the sandbox's private home does not exist; use one beside the sockets.
@@ -240,9 +256,9 @@ export class JupyterKernel implements Kernel {
     }
     const sandbox = await SandboxedProcess.spawn({
       id: `${this.id}-${generation}`,
-      argv: expandKernelArgv(this.#init.argv, connection.file, this.spec.resourceDir),
+      argv: expandKernelArgv(this.#init.argv, connection.insideFile, this.spec.resourceDir),
       workdir: options.workdir,
-      writable: [this.#init.ipcDir],
+      ...(sandboxed ? { ipcDir: this.#init.ipcDir } : { writable: [this.#init.ipcDir] }),
       readOnly: [this.spec.resourceDir, ...(this.#init.readOnlyDirs ?? [])],
       network: options.network ?? false,
       env,
@@ -250,7 +266,16 @@ export class JupyterKernel implements Kernel {
       ...(options.limits ? { limits: options.limits } : {}),
       ...(this.#init.unsafeNoSandbox ? { unsafeNoSandbox: true } : {}),
     })
-    const channels = new KernelChannels(connection, (channel, message) => this.#onMessage(generation, channel, message))
+    const channels = new KernelChannels(
+      connection,
+      (channel, message) => this.#onMessage(generation, channel, message),
+      (peek) => {
+        if (peek.msgType !== 'stream' || !this.#pending.dropsStream(peek.parentId)) return false
+        this.#pending.dropped(peek.parentId, peek.bytes)
+        return true
+      },
+      () => this.#pending.lost(MAX_IOPUB_MESSAGE_BYTES),
+    )
     const run: Run = { generation, sandbox, channels }
     this.#run = run
     void sandbox.exited.then((exit) => this.#onExit(run, exit.reason))

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { type SandboxHost, probeSandboxHost } from '../sandbox/capabilities.js'
 import { removeStaleGroups } from '../sandbox/cgroups.js'
+import { resolveSandboxUser } from '../sandbox/sandbox-user.js'
 import { ipcDirFits } from './channels.js'
 import { KernelError } from './errors.js'
 import { JupyterKernel } from './jupyter-kernel.js'
@@ -26,6 +27,12 @@ export interface KernelLauncherInit {
   readonly readOnlyDirs?: readonly string[]
   /** Jupyter data directories to search for kernelspecs (default: Jupyter's own list). */
   readonly dataDirs?: readonly string[]
+  /**
+   * The host user kernels run as when this process is root (S5): default `quire-sandbox`, created if
+   * missing; `false` keeps root's own user (only with a host probed by the caller, for tests). Ignored when
+   * not root: kernels then run as this process's user.
+   */
+  readonly sandboxUser?: string | false
   /** A host description probed earlier (tests reuse one); default: probed now. */
   readonly host?: SandboxHost
   readonly signal?: AbortSignal
@@ -36,7 +43,8 @@ export interface KernelLauncherInit {
  * Async because `capabilities` must be known before the first kernel starts.
  */
 export async function createKernelLauncher(init: KernelLauncherInit): Promise<KernelLauncher> {
-  const host = init.host ?? (await probeSandboxHost())
+  const user = init.host || init.sandboxUser === false ? undefined : await resolveSandboxUser(init.sandboxUser)
+  const host = init.host ?? (await probeSandboxHost(user ? { user } : {}))
   init.signal?.throwIfAborted()
   const kernelsDir = join(resolve(init.stateDir), 'kernels')
   // Kernels of an earlier run died with it (bubblewrap's --die-with-parent); their directories are litter.
@@ -68,7 +76,7 @@ export async function createKernelLauncher(init: KernelLauncherInit): Promise<Ke
       if (!host.bwrap && !init.unsafeNoSandbox) {
         throw new KernelError(
           'SANDBOX_UNAVAILABLE',
-          `Refusing to start a kernel without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable'}. Install it with \`apt-get install bubblewrap\`.`,
+          `Refusing to start a kernel without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable (apt-get install bubblewrap)'}.`,
         )
       }
       const all = await specs()

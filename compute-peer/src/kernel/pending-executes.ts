@@ -2,6 +2,12 @@ import type { ExecuteReply, KernelOutput } from './types.js'
 
 interface Entry {
   readonly onOutput: (output: KernelOutput) => void
+  /** Stream characters still allowed (Infinity: no limit). */
+  streamRoom: number
+  /** Bytes of stream output dropped past the limit (message content, as received). */
+  droppedBytes: number
+  /** Messages over this many bytes were dropped while it ran (see `lost`); 0: none. */
+  lost: number
   readonly resolve: (reply: ExecuteReply) => void
   readonly reject: () => void
   readonly interrupt: () => void
@@ -13,6 +19,14 @@ interface Entry {
   abandoned: boolean
   settled: boolean
   timer?: NodeJS.Timeout
+}
+
+/** Said where a cell's output is cut (X1); the total dropped is said when the cell ends. */
+const CUT_NOTICE = '[output truncated: this cell printed more than this compute peer keeps; the rest is dropped while it keeps running]'
+
+function formatDropped(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} MB`
+  return `${Math.max(1, Math.round(bytes / 1024))} KB`
 }
 
 /** How long to wait for a request's idle status after its reply before resolving anyway. */
@@ -28,7 +42,7 @@ const ABANDON_WAIT_MS = 3000
 export class PendingExecutes {
   readonly #entries = new Map<string, Entry>()
 
-  add(id: string, onOutput: (output: KernelOutput) => void, signal: AbortSignal | undefined, interrupt: () => void): Promise<ExecuteReply> {
+  add(id: string, onOutput: (output: KernelOutput) => void, signal: AbortSignal | undefined, interrupt: () => void, maxStreamChars = Infinity): Promise<ExecuteReply> {
     return new Promise<ExecuteReply>((resolve, reject) => {
       const onAbort = () => {
         const entry = this.#entries.get(id)
@@ -48,6 +62,9 @@ export class PendingExecutes {
       signal?.addEventListener('abort', onAbort, { once: true })
       this.#entries.set(id, {
         onOutput,
+        streamRoom: maxStreamChars,
+        droppedBytes: 0,
+        lost: 0,
         resolve,
         reject: () => reject(signal!.reason),
         interrupt,
@@ -70,6 +87,43 @@ export class PendingExecutes {
   output(id: string, output: KernelOutput): void {
     const entry = this.#entries.get(id)
     if (!entry || entry.settled || entry.abandoned) return
+    if (output.type === 'stream' && output.text.length > entry.streamRoom) {
+      const kept = output.text.slice(0, entry.streamRoom)
+      const limit = entry.droppedBytes === 0 && entry.streamRoom !== Infinity
+      entry.droppedBytes += Buffer.byteLength(output.text) - Buffer.byteLength(kept)
+      entry.streamRoom = 0
+      if (kept.length > 0) this.#deliver(entry, { ...output, text: kept })
+      if (limit) this.#deliver(entry, { type: 'stream', name: 'stderr', text: `\n${CUT_NOTICE}\n` })
+      return
+    }
+    if (output.type === 'stream') entry.streamRoom -= output.text.length
+    this.#deliver(entry, output)
+  }
+
+  /** Whether stream output of request `id` is past its limit: the caller drops it unread (see `dropped`). */
+  dropsStream(id: string): boolean {
+    const entry = this.#entries.get(id)
+    return entry !== undefined && entry.streamRoom === 0 && entry.droppedBytes > 0
+  }
+
+  /**
+   * The kernel sent a message too big to receive (over `maxBytes`): it was dropped, with whatever else was
+   * in flight. Charged to every request that is running (the message's parent is unknown), and said when
+   * the request ends: a kernel that dies also drops the connection, and its requests end in `abortAll`.
+   */
+  lost(maxBytes: number): void {
+    for (const entry of this.#entries.values()) {
+      if (entry.started && !entry.settled) entry.lost = maxBytes
+    }
+  }
+
+  /** Counts stream output of request `id` dropped unread. */
+  dropped(id: string, bytes: number): void {
+    const entry = this.#entries.get(id)
+    if (entry) entry.droppedBytes += bytes
+  }
+
+  #deliver(entry: Entry, output: KernelOutput): void {
     try {
       entry.onOutput(output)
     } catch {
@@ -106,6 +160,12 @@ export class PendingExecutes {
 
   #finish(id: string, entry: Entry): void {
     clearTimeout(entry.timer)
+    if (!entry.settled && !entry.abandoned) {
+      if (entry.lost > 0) {
+        this.#deliver(entry, { type: 'stream', name: 'stderr', text: `\n[output truncated: this cell sent an output message over ${formatDropped(entry.lost)}, which was dropped with what came with it]\n` })
+      }
+      if (entry.droppedBytes > 0) this.#deliver(entry, { type: 'stream', name: 'stderr', text: `[output truncated: ${formatDropped(entry.droppedBytes)} dropped]\n` })
+    }
     this.#entries.delete(id)
     entry.detach()
     if (!entry.settled) {

@@ -72,6 +72,18 @@ export type KernelOutput =
   | { readonly type: 'error'; readonly ename: string; readonly evalue: string; readonly traceback: readonly string[] }
   | { readonly type: 'clear_output'; readonly wait: boolean }
 
+/** Options of `Kernel.execute`. */
+export interface ExecuteOptions {
+  readonly onOutput: (output: KernelOutput) => void
+  readonly signal?: AbortSignal
+  /**
+   * Stream characters (stdout and stderr together) delivered for this request; past it the rest is dropped
+   * as it arrives, unparsed, and two notices are delivered as stderr text: one where the output was cut, one
+   * with how much was dropped once the cell ends (X1). Omitted: no limit.
+   */
+  readonly maxStreamChars?: number
+}
+
 /** How an execute request ended. `aborted`: the kernel died, was interrupted before the cell ran, or was restarted. */
 export interface ExecuteReply {
   readonly status: 'ok' | 'error' | 'aborted'
@@ -95,8 +107,13 @@ export interface Kernel {
   /** What the kernel said about itself in kernel_info_reply, once it has started. */
   readonly info?: KernelInfo
   /** Runs code; resolves when the kernel replies (outputs have all been delivered to onOutput by then). */
-  execute(code: string, options: { onOutput: (output: KernelOutput) => void; signal?: AbortSignal }): Promise<ExecuteReply>
+  execute(code: string, options: ExecuteOptions): Promise<ExecuteReply>
+  /** Interrupts the running cell and kills the processes it left running (S3); the kernel itself stays. */
   interrupt(): Promise<void>
+  /** How many processes besides the kernel run in its sandbox (what cells left running). */
+  leftoverProcesses?(): Promise<number>
+  /** Kills those processes; returns how many. */
+  killLeftovers?(): Promise<number>
   restart(): Promise<void>
   shutdown(): Promise<void>
   on<E extends keyof KernelEvents>(event: E, listener: KernelEvents[E]): void

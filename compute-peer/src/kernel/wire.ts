@@ -25,6 +25,15 @@ export interface JupyterMessage {
   readonly buffers: readonly Buffer[]
 }
 
+/** See `MessageCodec.peek`. */
+export interface MessagePeek {
+  readonly msgType: string
+  /** msg_id of the request it belongs to ('' for none). */
+  readonly parentId: string
+  /** Size of the content frame and any buffers. */
+  readonly bytes: number
+}
+
 /** Signs and verifies frames for one kernel session (one HMAC key, one session id). */
 export class MessageCodec {
   readonly #key: Buffer
@@ -80,6 +89,25 @@ export class MessageCodec {
         content: isObject(content) ? content : {},
         buffers: frames.slice(at + 6),
       }
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * What a message is and whom it answers, read from its two small frames without checking the signature
+   * or parsing the content: enough to drop a message unread (output over a cell's limit), never to act on.
+   */
+  peek(frames: readonly Buffer[]): MessagePeek | undefined {
+    const at = frames.findIndex((frame) => frame.length === DELIMITER.length && frame.toString() === DELIMITER)
+    if (at < 0 || frames.length < at + 6) return undefined
+    try {
+      const header = JSON.parse(frames[at + 2]!.toString('utf8')) as unknown
+      const parent = JSON.parse(frames[at + 3]!.toString('utf8')) as unknown
+      if (!isObject(header) || typeof header.msg_type !== 'string') return undefined
+      const parentId = isObject(parent) && typeof parent.msg_id === 'string' ? parent.msg_id : ''
+      const bytes = frames.slice(at + 5).reduce((sum, frame) => sum + frame.length, 0)
+      return { msgType: header.msg_type, parentId, bytes }
     } catch {
       return undefined
     }

@@ -5,8 +5,10 @@ import { join } from 'node:path'
 export interface SandboxMounts {
   /** The project's working directory: writable, and the command's cwd. */
   readonly workdir: string
-  /** More writable directories (the kernel's ipc directory). */
+  /** More writable directories. */
   readonly writable?: readonly string[]
+  /** The kernel's ipc directory: writable, mounted at SANDBOX_IPC_DIR (a neutral path, see S2). */
+  readonly ipcDir?: string
   /** More read-only directories (the kernelspec's resource directory when it is outside /usr). */
   readonly readOnly?: readonly string[]
   readonly network: boolean
@@ -17,6 +19,12 @@ export interface SandboxMounts {
 /** The user and home the command gets inside the sandbox (mapped to the compute peer's user outside). */
 export const SANDBOX_UID = 1000
 export const SANDBOX_HOME = '/tmp/home'
+/**
+ * Where the kernel's ipc directory (connection file and sockets) appears inside: its host path names the
+ * data directory and the kernel id, and the kernel's command line (`-f <connection file>`) is readable by
+ * everything in the sandbox (S2).
+ */
+export const SANDBOX_IPC_DIR = '/run/kernel'
 
 /** System directories a kernel needs, read-only. /home, /root, /opt, /var and /srv stay invisible. */
 const SYSTEM_DIRS = ['/usr', '/etc']
@@ -79,6 +87,7 @@ export function bwrapArgs(mounts: SandboxMounts, statusFd: number): string[] {
     if (!SYSTEM_DIRS.some((system) => dir === system || dir.startsWith(`${system}/`))) args.push('--ro-bind', dir, dir)
   }
   for (const dir of mounts.writable ?? []) args.push('--bind', dir, dir)
+  if (mounts.ipcDir !== undefined) args.push('--bind', mounts.ipcDir, SANDBOX_IPC_DIR)
   args.push('--bind', mounts.workdir, mounts.workdir, '--chdir', mounts.workdir)
   args.push('--clearenv')
   for (const [key, value] of Object.entries(mounts.env)) args.push('--setenv', key, value)

@@ -1,11 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { constants } from 'node:os'
-import type { Readable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 import { KernelError } from '../kernel/errors.js'
 import type { KernelLimits } from '../kernel/types.js'
 import { bwrapArgs, type SandboxMounts } from './bwrap-args.js'
-import type { SandboxHost } from './capabilities.js'
+import { chmod, chown, lchown, readdir, stat } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { setprivArgs, type SandboxHost } from './capabilities.js'
+import type { SandboxUser } from './sandbox-user.js'
 import { KernelCgroup } from './cgroups.js'
+import { leftoverProcesses } from './process-tree.js'
 
 /** How a sandboxed command ended, with a reason a person can read. */
 export interface SandboxExit {
@@ -26,6 +30,41 @@ export interface SpawnSandboxedOptions extends SandboxMounts {
 }
 
 const STATUS_FD = 3
+/**
+ * bubblewrap reads its arguments from this descriptor (`--args`), so the sandbox's first process, which
+ * every process inside can read the command line of (/proc/1/cmdline), shows `bwrap --args 4 -- <kernel
+ * command>` instead of the host's paths, the project and kernel ids and the list of masked files (S2).
+ */
+const ARGS_FD = 4
+/**
+ * bubblewrap, running as the sandbox user, must reach the directories it binds by path. A directory on the
+ * way that only root may enter (the data directory is 0700) is given to the sandbox user's group for
+ * entering only (g+x, no listing): that user exists only inside sandboxes, which do not see these paths.
+ */
+async function letTraverse(user: SandboxUser, dir: string): Promise<void> {
+  for (let current = dir; current !== dirname(current); current = dirname(current)) {
+    const info = await stat(current)
+    const enterable = (info.mode & 0o001) !== 0 || (info.gid === user.gid && (info.mode & 0o010) !== 0) || (info.uid === user.uid && (info.mode & 0o100) !== 0)
+    if (enterable) continue
+    if (info.uid !== 0 || (info.gid !== 0 && info.gid !== user.gid)) {
+      throw new KernelError('SANDBOX_FAILED', `The sandbox user ${user.name} cannot enter ${current} (owner ${info.uid}:${info.gid}, mode ${(info.mode & 0o777).toString(8)}); let it (chmod o+x) or move the data directory.`)
+    }
+    await chown(current, 0, user.gid)
+    await chmod(current, (info.mode & 0o7777) | 0o010)
+  }
+}
+
+/** Makes `path` (and, when `recursive`, what is in it; symbolic links themselves, not their targets) the user's. */
+async function giveTo(user: SandboxUser, path: string, recursive: boolean): Promise<void> {
+  await lchown(path, user.uid, user.gid)
+  if (!recursive) return
+  const entries = await readdir(path, { withFileTypes: true }).catch(() => [])
+  for (const entry of entries) {
+    const child = join(path, entry.name)
+    if (entry.isDirectory()) await giveTo(user, child, true)
+    else await lchown(child, user.uid, user.gid).catch(() => undefined)
+  }
+}
 const OUTPUT_TAIL = 8192
 
 /**
@@ -43,6 +82,7 @@ export class SandboxedProcess {
   readonly #child: ChildProcess
   readonly #cgroup: KernelCgroup | undefined
   readonly #limits: KernelLimits
+  readonly #sandboxed: boolean
   #sandboxPid: number | undefined
   #exitCode: number | undefined
   #output = ''
@@ -51,8 +91,9 @@ export class SandboxedProcess {
   /** Resolves once the command and everything it started are gone. */
   readonly exited: Promise<SandboxExit>
 
-  private constructor(child: ChildProcess, cgroup: KernelCgroup | undefined, limits: KernelLimits) {
+  private constructor(child: ChildProcess, cgroup: KernelCgroup | undefined, limits: KernelLimits, sandboxed: boolean) {
     this.#child = child
+    this.#sandboxed = sandboxed
     this.#cgroup = cgroup
     this.#limits = limits
     for (const stream of [child.stdout, child.stderr]) {
@@ -79,8 +120,8 @@ export class SandboxedProcess {
     if (!host.bwrap && !options.unsafeNoSandbox) {
       throw new KernelError(
         'SANDBOX_UNAVAILABLE',
-        `Refusing to run code without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable'}. ` +
-          'Install it with `apt-get install bubblewrap` (or, only on a machine you do not care about, start the compute peer with unsafeNoSandbox).',
+        `Refusing to run code without a sandbox: ${host.bwrapProblem ?? 'bubblewrap is unavailable (apt-get install bubblewrap)'}. ` +
+          'Only on a machine you do not care about, start the compute peer with unsafeNoSandbox instead.',
       )
     }
     const limits = options.limits ?? {}
@@ -95,18 +136,36 @@ export class SandboxedProcess {
       throw new KernelError('SANDBOX_FAILED', `Could not create the kernel's cgroup (${String(cause)}); check that /sys/fs/cgroup is writable.`, { cause })
     }
     const command: string[] = []
+    const sandboxed = host.bwrap !== undefined && !options.unsafeNoSandbox
+    // As root: cgroups are entered as root (the shell below), then everything runs as the sandbox user,
+    // which owns the project's files and the kernel's ipc directory (S5).
+    const user = sandboxed ? host.user : undefined
+    if (user) {
+      for (const dir of [options.workdir, ...(options.ipcDir !== undefined ? [options.ipcDir] : [])]) {
+        await giveTo(user, dir, true)
+        await letTraverse(user, dirname(dir))
+      }
+      command.push('/usr/bin/setpriv', ...setprivArgs(user))
+    }
     const prlimit = prlimitArgs(host, limits, cgroup)
     if (prlimit.length > 0) command.push(host.prlimit!, ...prlimit, '--')
-    if (host.bwrap && !options.unsafeNoSandbox) command.push(host.bwrap, ...bwrapArgs(options, STATUS_FD), '--')
+    // bubblewrap takes the command itself only from its real command line.
+    if (sandboxed) command.push(host.bwrap!, '--args', String(ARGS_FD), '--')
     command.push(...options.argv)
     const child = spawn('/bin/sh', ['-c', ENTER_CGROUPS, 'quire-sandbox', ...(cgroup?.procsFiles ?? []), '--', ...command], {
       // Its own process group, so a kill reaches everything that did not set up a session of its own.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', sandboxed ? 'pipe' : 'ignore'],
       cwd: options.workdir,
       env: options.unsafeNoSandbox || !host.bwrap ? { ...options.env } : { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     })
-    const spawned = new SandboxedProcess(child, cgroup, limits)
+    if (sandboxed) {
+      const args = bwrapArgs(options, STATUS_FD)
+      const pipe = child.stdio[ARGS_FD] as Writable
+      pipe.on('error', () => undefined) // bubblewrap gone before reading: its exit says why
+      pipe.end(Buffer.from(args.map((arg) => `${arg}\0`).join(''), 'utf8'))
+    }
+    const spawned = new SandboxedProcess(child, cgroup, limits, sandboxed)
     try {
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve)
@@ -167,6 +226,38 @@ export class SandboxedProcess {
     clearInterval(this.#cpuWatch)
     await this.#cgroup?.killAll()
     await this.#cgroup?.remove()
+  }
+
+  /**
+   * Processes the command's children left running (S3): everything in the sandbox but its init and the
+   * command itself. A process that left the sandbox's tree cannot exist: the pid namespace holds them all.
+   */
+  async leftovers(): Promise<number[]> {
+    const root = this.#child.pid
+    if (root === undefined || !this.running) return []
+    return leftoverProcesses(root, this.#sandboxed)
+  }
+
+  /**
+   * SIGKILLs the leftovers until none is left (a fork bomb refills while it is killed: it runs out of pids,
+   * then of processes). The command itself and its threads are untouched. Returns how many were killed.
+   */
+  async killLeftovers(timeoutMs = 5000): Promise<number> {
+    const killed = new Set<number>()
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const pids = await this.leftovers()
+      if (pids.length === 0 || Date.now() > deadline) return killed.size
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL')
+          killed.add(pid)
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
   }
 
   /** Processes still alive in the cgroup (empty when no cgroup is used). */

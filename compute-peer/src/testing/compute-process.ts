@@ -2,6 +2,7 @@
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startProcess, type PeerProcess, type StartProcessOptions } from '@quire/node/testing'
+import type { NotebookMemberCommands } from './notebook-member.js'
 
 // This file is src/testing/compute-process.ts under vitest and dist/testing/compute-process.js at run time:
 // both two levels below the package root.
@@ -29,4 +30,17 @@ export async function startComputeProcess(args: string[], options: Omit<StartPro
   const listen = args.includes('--listen') ? [] : ['--listen', '/ip4/127.0.0.1/tcp/0']
   const proc = await startProcess(computeCliPath(), { name: 'compute', readyTimeout: 60_000, ...options, args: [...listen, '--allow-loopback', ...args] })
   return { proc, info: proc.info as unknown as ComputeProcessInfo }
+}
+
+/** Path of the compiled notebook member (`notebook-member.ts`). */
+export function notebookMemberPath(): string {
+  return join(packageRoot, 'dist', 'testing', 'notebook-member.js')
+}
+
+/**
+ * Starts a notebook member in a child process (see `notebook-member.ts`): owner of a fresh project with one
+ * notebook. `info.projectId` is the project's id.
+ */
+export function startNotebookMember(options: Omit<StartProcessOptions, 'args'> = {}): Promise<PeerProcess<NotebookMemberCommands>> {
+  return startProcess<NotebookMemberCommands>(notebookMemberPath(), { name: 'member', ...options })
 }

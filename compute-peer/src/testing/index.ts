@@ -1,4 +1,5 @@
 export {}
 export { startTestKernel, executeCollect, type TestKernel, type StartTestKernelOptions, type ExecutionResult } from './kernels.js'
-export { computeCliPath, startComputeProcess, type ComputeProcessInfo } from './compute-process.js'
+export { computeCliPath, notebookMemberPath, startComputeProcess, startNotebookMember, type ComputeProcessInfo } from './compute-process.js'
+export type { MemberCellReport, NotebookMemberCommands } from './notebook-member.js'
 export { measureKernel, type KernelMeasurement } from './measure-kernel.js'

@@ -32,6 +32,12 @@ describe('quire-compute configuration', () => {
     })
   })
 
+  it('[S5] --sandbox-user (or QUIRE_COMPUTE_SANDBOX_USER) names the user sandboxes run as when root', () => {
+    expect(resolveComputeConfig(['--sandbox-user', 'kernels'], {}, '/srv').config?.sandboxUser).toBe('kernels')
+    expect(resolveComputeConfig([], { QUIRE_COMPUTE_SANDBOX_USER: 'k2' }, '/srv').config?.sandboxUser).toBe('k2')
+    expect(resolveComputeConfig([], {}, '/srv').config).not.toHaveProperty('sandboxUser')
+  })
+
   it('takes flags over environment over file over defaults, lists accumulating', async () => {
     const file = join(dir, 'compute.json')
     await writeFile(file, JSON.stringify({ dataDir: 'data', maxKernels: 2, kernelMemoryMb: 512, projects: ['fromfile'], allowNetwork: true }))

@@ -2,14 +2,17 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Kernel, KernelStatus } from '@quire/compute-peer'
 
-/** Host pids whose command line mentions `text` (a kernel's ipc directory appears in bwrap's and python's). */
+/**
+ * Host pids whose command line or mounts mention `text`. A kernel's ipc directory is in the mounts of every
+ * process of its sandbox (bind-mounted at /run/kernel, S2), and in the command line of an unsandboxed one.
+ */
 export function pidsMentioning(text: string): number[] {
   const pids: number[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
     try {
       const cmdline = readFileSync(join('/proc', name, 'cmdline'), 'utf8')
-      if (cmdline.includes(text)) pids.push(Number(name))
+      if (cmdline.includes(text) || readFileSync(join('/proc', name, 'mountinfo'), 'utf8').includes(text)) pids.push(Number(name))
     } catch {
       // exited while we looked
     }
@@ -22,10 +25,9 @@ export function ipcDirOf(stateDir: string, kernel: Kernel): string {
   return join(stateDir, 'kernels', kernel.id)
 }
 
-/** Host pid of the kernel's interpreter (not bwrap): the process whose argv has the connection file after `-f`. */
+/** Host pid of the kernel's interpreter (not bwrap): the process of its sandbox whose argv has `-f`. */
 export function kernelInterpreterPid(stateDir: string, kernel: Kernel): number | undefined {
-  const connection = join(ipcDirOf(stateDir, kernel), 'connection.json')
-  return pidsMentioning(connection).find((pid) => {
+  return pidsMentioning(ipcDirOf(stateDir, kernel)).find((pid) => {
     const argv = readFileSync(join('/proc', String(pid), 'cmdline'), 'utf8').split('\0')
     return !argv[0]!.endsWith('bwrap') && argv.includes('-f')
   })

@@ -1,10 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createKernelLauncher, KernelError, probeSandboxHost, type SandboxHost } from '@quire/compute-peer'
 import { executeCollect, startTestKernel, type TestKernel } from '@quire/compute-peer/testing'
+import { kernelInterpreterPid } from '../kernel/process-helpers.js'
 
 /** A TCP server on loopback that counts the connections it accepts. */
 async function loopbackServer(): Promise<{ server: Server; port: number; accepted: () => number }> {
@@ -101,6 +102,59 @@ describe('sandbox isolation', () => {
   })
 })
 
+describe('what code in the sandbox can read about the host', () => {
+  it('[S2] no command line inside the sandbox names a host path, the kernel id or a masked file; /proc/1 is a neutral bwrap', async () => {
+    const tk = await startTestKernel()
+    try {
+      const result = await executeCollect(
+        tk.kernel,
+        [
+          'import json, os',
+          'lines = {}',
+          'for pid in os.listdir("/proc"):',
+          '    if pid.isdigit():',
+          '        try:',
+          '            lines[pid] = open(f"/proc/{pid}/cmdline", "rb").read().decode().split("\\0")',
+          '        except OSError:',
+          '            pass',
+          'print(json.dumps(lines))',
+        ].join('\n'),
+      )
+      const cmdlines = JSON.parse(result.stdout) as Record<string, string[]>
+      const all = JSON.stringify(cmdlines)
+      expect(cmdlines['1']?.slice(0, 4)).toEqual([expect.stringMatching(/bwrap$/), '--args', '4', '--'])
+      expect(Object.keys(cmdlines).length).toBeGreaterThanOrEqual(2)
+      for (const secret of [tk.stateDir, tk.kernel.id, '/etc/shadow', '--ro-bind', '--setenv', join(tk.workdir, '..')]) {
+        expect(all, secret).not.toContain(secret)
+      }
+      // The kernel still found its connection file, at the neutral path.
+      expect(all).toContain('/run/kernel/connection.json')
+    } finally {
+      await tk.dispose()
+    }
+  })
+})
+
+describe('the sandbox user', () => {
+  it.skipIf(process.getuid?.() !== 0)('[S5] started as root, kernels run as an unprivileged host user, who owns the files they write', async () => {
+    const tk = await startTestKernel()
+    try {
+      expect(tk.launcher.capabilities.notes.join('\n')).toMatch(/sandbox user: quire-sandbox \(uid \d+\)/)
+      const result = await executeCollect(tk.kernel, 'import os\nopen("made-here.txt", "w").write("x")\nprint(os.getuid())')
+      expect(result.stdout).toBe('1000\n')
+      const pid = kernelInterpreterPid(tk.stateDir, tk.kernel)
+      expect(pid).toBeDefined()
+      const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'))!.slice(1).map(Number)
+      expect(uids.every((uid) => uid !== 0), String(uids)).toBe(true)
+      const file = await stat(join(tk.workdir, 'made-here.txt'))
+      expect(file.uid).not.toBe(0)
+      expect(file.uid).toBe(uids[0])
+    } finally {
+      await tk.dispose()
+    }
+  })
+})
+
 describe('extra read-only directories', () => {
   it('a directory given in readOnlyDirs is readable but not writable', async () => {
     const root = await mkdtemp(join(tmpdir(), 'quire-readonly-'))
@@ -152,6 +206,25 @@ describe('launcher refusals', () => {
     expect(error).toBeInstanceOf(KernelError)
     expect((error as KernelError).code).toBe('SANDBOX_UNAVAILABLE')
     expect((error as KernelError).message).toContain('apt-get install bubblewrap')
+    await launcher.stopAll()
+  })
+
+  it('[S1] a bubblewrap that is installed but fails says it failed, how, and what it printed, not that it is missing', async () => {
+    const fake = join(root, 'bwrap')
+    await writeFile(fake, '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\nexit 1\n', { mode: 0o755 })
+    const host = await probeSandboxHost({ bwrapPath: fake })
+    expect(host.bwrap).toBeUndefined()
+    expect(host.capabilities.bubblewrap).toBe(false)
+    expect(host.bwrapProblem).toContain(`installed (${fake}) but failed`)
+    expect(host.bwrapProblem).toContain('exit code 1')
+    expect(host.bwrapProblem).toContain('setting up uid map: Permission denied')
+    expect(host.bwrapProblem).not.toContain('not installed')
+    expect(host.capabilities.notes.join('\n')).toContain('setting up uid map: Permission denied')
+    const launcher = await createKernelLauncher({ stateDir: join(root, 'state'), host })
+    const error = await launcher.start('python3', { workdir: join(root, 'project') }).catch((e: unknown) => e)
+    expect((error as KernelError).code).toBe('SANDBOX_UNAVAILABLE')
+    expect((error as KernelError).message).toContain('failed to start a test sandbox (exit code 1)')
+    expect((error as KernelError).message).not.toContain('apt-get install')
     await launcher.stopAll()
   })
 
