@@ -59,6 +59,11 @@ export interface SyncContext {
   handle<T>(url: string): Promise<DocHandle<T> | undefined>
   /** Marks disk paths to be read again (a pending disk edit must be read before its file is written). */
   markDisk(path: string): void
+  /**
+   * True (and the path marked again) when a file changed less than a quiet period ago, unless it has been put
+   * off for longer than `maxDelayMs`: a file written in steps is read once it stopped changing.
+   */
+  tooFresh(path: string, mtimeMs: number): boolean
 }
 
 /** Handles of the files' documents, found once and watched for changes. */

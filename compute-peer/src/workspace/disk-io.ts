@@ -9,14 +9,23 @@ import { dirname, join } from 'node:path'
 /** Prefix of the workspace's temporary files; the disk side ignores them. */
 export const TEMP_PREFIX = '.quire-tmp-'
 
+/**
+ * The directory (inside the workspace, so renames stay on one file system) where the workspace's own writes
+ * are prepared. The watcher does not watch it: a file created and renamed within the watched tree at once
+ * sometimes lost the events of that path for good in @parcel/watcher 2.6 (a later delete of it was never
+ * reported), while a file moved in from an unwatched directory is reported as a plain create.
+ */
+export const TEMP_DIR = '.quire-tmp'
+
 export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
 /** Writes `bytes` to `file` atomically: a reader sees the old content or the new, never part of it. */
-export async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
+export async function writeAtomic(file: string, bytes: Uint8Array, tempDir = dirname(file)): Promise<void> {
   await fs.mkdir(dirname(file), { recursive: true })
-  const temp = join(dirname(file), `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`)
+  await fs.mkdir(tempDir, { recursive: true })
+  const temp = join(tempDir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`)
   try {
     await fs.writeFile(temp, bytes, { flag: 'wx' })
     await fs.rename(temp, file)

@@ -73,6 +73,7 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
       ctx.problems.set(path, 'WORKSPACE_FILE_TOO_LARGE', `the file is larger than ${ctx.limits.maxFileBytes} bytes and stays on this disk only`)
       continue
     }
+    if (ctx.tooFresh(path, found.stats.mtimeMs)) continue
     const bytes = await readRegular(file)
     if (bytes === undefined) continue
     const hash = sha256Hex(bytes)

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readProject, type FileEntry, type NotebookDoc, type TextDoc } from '@quire/crdt'
 import type { SyncContext } from './context.js'
-import { hashOf, inspect, pruneEmptyDirs, sha256Hex, writeAtomic } from './disk-io.js'
+import { TEMP_DIR, hashOf, inspect, pruneEmptyDirs, sha256Hex, writeAtomic } from './disk-io.js'
 import { renderNotebook, renderText, type Rendered } from './render.js'
 import type { FileRecord } from './state-store.js'
 
@@ -92,7 +92,10 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
     ctx.problems.set(path, 'WORKSPACE_FULL', `the workspace is full (${ctx.limits.maxTotalBytes} bytes); delete files to make room`)
     return true
   }
-  await writeAtomic(file, bytes)
+  await writeAtomic(file, bytes, join(ctx.root, TEMP_DIR))
+  // The watcher drops a create and a delete of one path in one batch, so a file removed right after we
+  // wrote it would never be reported: every file we write is read once more, after the quiet period.
+  ctx.markDisk(path)
   ctx.stats.filesWritten++
   ctx.problems.clear(path)
   const next: FileRecord = { id: entry.id, path, kind: entry.kind, hash, size: bytes.length }
@@ -110,6 +113,7 @@ async function moveFile(ctx: SyncContext, record: FileRecord, path: string, entr
   if (unchanged && (await inspect(to)).type === 'missing') {
     await fs.mkdir(dirname(to), { recursive: true })
     await fs.rename(from, to)
+    ctx.markDisk(path)
     ctx.stats.filesMoved++
     await pruneEmptyDirs(ctx.root, dirname(from), (dir) => isFolder(ctx, dir, entries))
     const moved = { ...record, path }
@@ -153,7 +157,7 @@ function sameHeads(a: readonly string[] | undefined, b: readonly string[]): bool
   return [...a].sort().every((h, i) => h === sorted[i])
 }
 
-/** `.git/` belongs to the disk: an entry under it is never written there. */
+/** `.git/` belongs to the disk (and `.quire-tmp/` to the workspace): an entry under it is never written there. */
 export function isGitPath(path: string): boolean {
-  return path === '.git' || path.startsWith('.git/')
+  return path === '.git' || path.startsWith('.git/') || path === TEMP_DIR || path.startsWith(`${TEMP_DIR}/`)
 }

@@ -5,10 +5,10 @@
 import ignore, { type Ignore } from 'ignore'
 import { MAX_PATH_LENGTH, pathProblem } from '@quire/crdt'
 import type { WorkspaceProblemCode } from './types.js'
-import { TEMP_PREFIX } from './disk-io.js'
+import { TEMP_DIR, TEMP_PREFIX } from './disk-io.js'
 
 /** Ignored unless `.quireignore` says otherwise (`!pattern`). LaTeX's aux files are not: builds need them shared. */
-export const DEFAULT_IGNORES = ['.git/', '__pycache__/', '.ipynb_checkpoints/', '*.pyc', `${TEMP_PREFIX}*`]
+export const DEFAULT_IGNORES = ['.git/', '__pycache__/', '.ipynb_checkpoints/', '*.pyc', `${TEMP_PREFIX}*`, `/${TEMP_DIR}/`]
 
 /** The ignore file at the root of the workspace. */
 export const IGNORE_FILE = '.quireignore'
@@ -21,7 +21,7 @@ export class IgnoreRules {
     const rules = ignore().add(DEFAULT_IGNORES)
     if (text !== undefined) rules.add(text)
     // The workspace's own temporary files stay ignored whatever the file says.
-    rules.add(`${TEMP_PREFIX}*`)
+    rules.add([`${TEMP_PREFIX}*`, `/${TEMP_DIR}/`])
     this.#rules = rules
   }
 

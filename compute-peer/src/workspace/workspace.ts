@@ -11,7 +11,7 @@ import type { AsyncSubscription } from '@parcel/watcher'
 import type { DocHandle } from '@automerge/automerge-repo'
 import type { ProjectDoc } from '@quire/crdt'
 import { HandleCache, ProblemSet, type SyncContext } from './context.js'
-import { readRegular } from './disk-io.js'
+import { TEMP_DIR, readRegular } from './disk-io.js'
 import { readDisk } from './disk-to-doc.js'
 import { isGitPath, writeDocuments } from './doc-to-disk.js'
 import { IGNORE_FILE, IgnoreRules } from './names.js'
@@ -37,6 +37,8 @@ class ProjectWorkspace implements Workspace {
   readonly #rules = new IgnoreRules()
   readonly #listeners = new Set<(status: WorkspaceStatus) => void>()
   readonly #dirty = new Set<string>()
+  /** Paths put off because they were still changing, with when they were first put off. */
+  readonly #fresh = new Map<string, number>()
   #handles: HandleCache | undefined
   #ctx: SyncContext | undefined
   #project: DocHandle<ProjectDoc> | undefined
@@ -97,6 +99,7 @@ class ProjectWorkspace implements Workspace {
       log: this.#init.log ?? (() => undefined),
       handle: (url) => handles.get(url),
       markDisk: (path) => this.#markDisk(path),
+      tooFresh: (path, mtimeMs) => this.#tooFresh(path, mtimeMs),
     }
     const ignoreText = await readRegular(`${this.dir}/${IGNORE_FILE}`).catch(() => undefined)
     this.#rules.load(ignoreText === undefined ? undefined : new TextDecoder().decode(ignoreText))
@@ -113,7 +116,7 @@ class ProjectWorkspace implements Workspace {
         this.#dirty.add(rel.split(sep).join('/'))
       }
       this.#schedule()
-    }, { ignore: ['.git'] })
+    }, { ignore: ['.git', TEMP_DIR] })
     this.#state = 'syncing'
     this.#now = true
     await this.#kick()
@@ -157,6 +160,18 @@ class ProjectWorkspace implements Workspace {
   #markDisk(path: string): void {
     this.#dirty.add(path)
     this.#schedule()
+  }
+
+  #tooFresh(path: string, mtimeMs: number): boolean {
+    const now = Date.now()
+    const since = this.#fresh.get(path) ?? now
+    if (now - mtimeMs >= this.#timing.quietMs || now - since >= this.#timing.maxDelayMs) {
+      this.#fresh.delete(path)
+      return false
+    }
+    this.#fresh.set(path, since)
+    this.#markDisk(path)
+    return true
   }
 
   /** Runs now for documents; waits for a quiet period for disk events (at most `maxDelayMs` after the first). */

@@ -49,7 +49,8 @@ describe('workspace: documents to disk', () => {
     expect(ws.stats.filesWritten).toBe(written + 1)
     expect((await fs.stat(h.disk('b.txt'))).ino).toBe(bBefore.ino)
     // No temporary file is left behind and our own write is not read back as a change.
-    expect((await fs.readdir(h.dir)).sort()).toEqual(['a.txt', 'b.txt'])
+    expect((await fs.readdir(h.dir)).sort()).toEqual(['.quire-tmp', 'a.txt', 'b.txt'])
+    expect(await fs.readdir(h.disk('.quire-tmp'))).toEqual([])
     expect(ws.stats.changesFromDisk).toBe(0)
     expect(ws.stats.echoWrites).toBe(0)
   })
