@@ -41,7 +41,14 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
       if (!ctx.rules.ignores(path)) ctx.problems.set(path, bad.code, bad.message)
       continue
     }
-    const found = await inspect(file).catch(() => ({ type: 'missing' as const }))
+    let found: Awaited<ReturnType<typeof inspect>>
+    try {
+      found = await inspect(file)
+    } catch (err) {
+      const tooLong = (err as NodeJS.ErrnoException).code === 'ENAMETOOLONG'
+      ctx.problems.set(path, tooLong ? 'WORKSPACE_PATH_TOO_LONG' : 'WORKSPACE_IO_FAILED', tooLong ? 'the path is too long for this system; shorten it to sync it' : `cannot look at the file: ${(err as Error).message}`)
+      continue
+    }
     if (ctx.rules.ignores(path, found.type === 'dir')) {
       ctx.problems.clear(path)
       continue
