@@ -7,6 +7,7 @@
 import { next as A } from '@automerge/automerge'
 import type { DocHandle, UrlHeads } from '@automerge/automerge-repo'
 import { addFile, createText, deleteFile, importIpynb, readProject, renameFile, setBlob, type FileEntry, type NewFile, type NotebookDoc, type TextDoc } from '@quire/crdt'
+import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import type { SyncContext } from './context.js'
 import { inspect, readRegular, sha256Hex } from './disk-io.js'
@@ -24,7 +25,7 @@ interface Seen {
 
 /** Reads the paths and makes document changes of what differs from the records. */
 export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promise<void> {
-  const queue = [...new Set(paths)]
+  const queue = await withSiblings(ctx, new Set(paths))
   if (queue.includes(IGNORE_FILE)) ctx.rules.load(await readText(join(ctx.root, IGNORE_FILE)))
   const created: Seen[] = []
   const changed: Array<Seen & { record: FileRecord }> = []
@@ -107,8 +108,40 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
   for (const path of emptyDirs) createFolder(ctx, path)
   for (const record of gone.values()) {
     ctx.records.delete(record.id)
-    if (entries.has(record.id) && change(ctx, record.path, (doc) => deleteFile(doc, record.id))) ctx.stats.changesFromDisk++
+    const entry = entries.get(record.id)
+    if (entry === undefined) continue
+    // Deleted on disk while a member edited it: the edit wins and the file comes back (the writer sees no record).
+    if ((entry.kind === 'text' || entry.kind === 'notebook') && (await editedSince(ctx, entry.url, record.heads))) continue
+    if (change(ctx, record.path, (doc) => deleteFile(doc, record.id))) ctx.stats.changesFromDisk++
   }
+}
+
+/**
+ * The paths plus every recorded or present entry of the directories they are in. The watcher drops a create
+ * and a delete of one path in one batch even when the "create" was a rename over an existing file (an atomic
+ * save followed by a delete is then never reported); the save's temporary file still reports its directory,
+ * whose listing shows the file gone.
+ */
+async function withSiblings(ctx: SyncContext, paths: Set<string>): Promise<string[]> {
+  const dirs = new Set<string>()
+  for (const path of paths) dirs.add(path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '')
+  const out = new Set(paths)
+  for (const dir of dirs) {
+    const names = await fs.readdir(dir === '' ? ctx.root : join(ctx.root, dir)).catch(() => [] as string[])
+    for (const name of names) out.add(dir === '' ? name : `${dir}/${name}`)
+  }
+  for (const record of ctx.records.all()) {
+    const parent = record.path.includes('/') ? record.path.slice(0, record.path.lastIndexOf('/')) : ''
+    if (dirs.has(parent)) out.add(record.path)
+  }
+  return [...out]
+}
+
+async function editedSince(ctx: SyncContext, url: string, heads: readonly string[] | undefined): Promise<boolean> {
+  const handle = await ctx.handle<unknown>(url)
+  if (handle === undefined || heads === undefined) return false
+  const now = [...handle.heads()].sort()
+  return now.length !== heads.length || [...heads].sort().some((h, i) => h !== now[i])
 }
 
 /** Same bytes first; then one vanished and one new text file in one batch that are mostly alike. */

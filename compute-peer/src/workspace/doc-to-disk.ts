@@ -67,6 +67,11 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
     }
   }
   const onDisk = await hashOf(file)
+  if (onDisk === undefined && record !== undefined && record.hash !== '') {
+    // Deleted on disk, and the disk side has not read that yet: it decides (W16), we do not write it back.
+    ctx.markDisk(path)
+    return true
+  }
   if (onDisk !== undefined && onDisk !== record?.hash) {
     if (onDisk === hash) {
       ctx.records.set({ id: entry.id, path, kind: entry.kind, hash, size: rendered?.bytes.length ?? (entry.kind === 'blob' ? entry.size : 0), ...(rendered ? { heads: [...rendered.heads] } : {}) })

@@ -58,6 +58,12 @@ export interface WorkspaceTiming {
   readonly maxDelayMs: number
   /** A missing blob is looked for again after this long. Default 5000. */
   readonly retryMs: number
+  /**
+   * The directory listing is compared with the records this often (names only, no reads), for what the
+   * watcher never reports: it drops a create and a delete of one path in one batch even when the "create"
+   * was a rename over a file that existed. Default 10000.
+   */
+  readonly listingCheckMs: number
 }
 
 /** Where the workspace stands; `problems` lists what is skipped right now. */
@@ -140,4 +146,4 @@ export const DEFAULT_LIMITS: WorkspaceLimits = {
   maxTotalBytes: 2 * 1024 * 1024 * 1024,
 }
 
-export const DEFAULT_TIMING: WorkspaceTiming = { quietMs: 100, maxDelayMs: 2000, retryMs: 5000 }
+export const DEFAULT_TIMING: WorkspaceTiming = { quietMs: 100, maxDelayMs: 2000, retryMs: 5000, listingCheckMs: 10_000 }

@@ -48,6 +48,7 @@ class ProjectWorkspace implements Workspace {
   #firstEventAt = 0
   #timer: NodeJS.Timeout | undefined
   #retry: NodeJS.Timeout | undefined
+  #listing: NodeJS.Timeout | undefined
   #running: Promise<void> | undefined
   #again = false
   #now = false
@@ -119,6 +120,8 @@ class ProjectWorkspace implements Workspace {
     }, { ignore: ['.git', TEMP_DIR] })
     this.#state = 'syncing'
     this.#now = true
+    this.#listing = setInterval(() => void this.#checkListing(), this.#timing.listingCheckMs)
+    this.#listing.unref()
     await this.#kick()
     await this.whenIdle()
   }
@@ -143,6 +146,7 @@ class ProjectWorkspace implements Workspace {
     this.#abort.abort()
     clearTimeout(this.#timer)
     clearTimeout(this.#retry)
+    clearInterval(this.#listing)
     this.#project?.off('change', this.#markDocs)
     this.#handles?.close()
     await this.#subscription?.unsubscribe().catch(() => undefined)
@@ -248,6 +252,31 @@ class ProjectWorkspace implements Workspace {
       this.#emit()
     } while (this.#again && !this.#stopped && (this.#docsDirty || (this.#now && this.#dirty.size > 0)))
     if (this.#dirty.size > 0) this.#schedule()
+  }
+
+  /** Marks what the listing and the records disagree on (W17); reads nothing. */
+  async #checkListing(): Promise<void> {
+    if (this.#running !== undefined || this.#stopped) return
+    const scan = await scanWorkspace(this.dir, this.#rules).catch(() => undefined)
+    if (scan === undefined || this.#stopped) return
+    const onDisk = new Set([...scan.paths, ...scan.emptyDirs])
+    let found = 0
+    for (const r of this.#records.all()) {
+      if (r.kind !== 'folder' && !onDisk.has(r.path) && !this.#dirty.has(r.path)) {
+        this.#dirty.add(r.path)
+        found++
+      }
+    }
+    for (const path of scan.paths) {
+      if (this.#records.atPath(path) === undefined && !this.#problems.list().some((p) => p.path === path) && !this.#dirty.has(path)) {
+        this.#dirty.add(path)
+        found++
+      }
+    }
+    if (found > 0) {
+      this.#log(`${found} paths changed without a watcher event; reading them`)
+      this.#schedule()
+    }
   }
 
   #retryLater(): void {

@@ -96,7 +96,7 @@ export async function workspaceHarness(init: Partial<WorkspaceInit> = {}): Promi
         stateFile,
         blobs,
         peerId: COMPUTE,
-        timing: { quietMs: 50, maxDelayMs: 1000, retryMs: 200 },
+        timing: { quietMs: 50, maxDelayMs: 1000, retryMs: 200, listingCheckMs: 500 },
         log: (line) => logs.push(line),
         ...init,
         ...more,
