@@ -5,7 +5,7 @@
  * nothing. A file gone and a file new with the same content (or a similar text) in one batch are a rename.
  */
 import { next as A } from '@automerge/automerge'
-import type { DocHandle, UrlHeads } from '@automerge/automerge-repo'
+import { decodeHeads, type DocHandle, type UrlHeads } from '@automerge/automerge-repo'
 import { addFile, createText, deleteFile, importIpynb, readProject, renameFile, setBlob, type FileEntry, type NewFile, type NotebookDoc, type TextDoc } from '@quire/crdt'
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
@@ -93,7 +93,7 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
     if (record !== undefined && record.kind !== 'folder') changed.push({ path, bytes, hash, record })
     else created.push({ path, bytes, hash })
   }
-  const renamed = pairRenames(created, gone)
+  const renamed = await pairRenames(ctx, created, gone)
   const entries = liveEntries(ctx)
   for (const { from, to } of renamed) {
     if (!entries.has(from.id)) continue
@@ -144,8 +144,11 @@ async function editedSince(ctx: SyncContext, url: string, heads: readonly string
   return now.length !== heads.length || [...heads].sort().some((h, i) => h !== now[i])
 }
 
-/** Same bytes first; then one vanished and one new text file in one batch that are mostly alike. */
-function pairRenames(created: Seen[], gone: Map<string, FileRecord>): Array<{ from: FileRecord; to: Seen }> {
+/**
+ * Same bytes first; then text files gone and new in one batch whose contents are mostly alike (the new
+ * file is the old one edited while being moved), best match first.
+ */
+async function pairRenames(ctx: SyncContext, created: Seen[], gone: Map<string, FileRecord>): Promise<Array<{ from: FileRecord; to: Seen }>> {
   const pairs: Array<{ from: FileRecord; to: Seen }> = []
   const used = new Set<string>()
   for (const seen of created) {
@@ -156,10 +159,56 @@ function pairRenames(created: Seen[], gone: Map<string, FileRecord>): Array<{ fr
   }
   const restCreated = created.filter((c) => !pairs.some((p) => p.to === c))
   const restGone = [...gone.values()].filter((r) => !used.has(r.id) && r.kind === 'text')
-  if (restCreated.length === 1 && restGone.length === 1 && extension(restCreated[0]!.path) === extension(restGone[0]!.path)) {
-    pairs.push({ from: restGone[0]!, to: restCreated[0]! })
+  if (restCreated.length === 0 || restGone.length === 0) return pairs
+  const entries = liveEntries(ctx)
+  const scored: Array<{ from: FileRecord; to: Seen; score: number }> = []
+  for (const from of restGone) {
+    const entry = entries.get(from.id)
+    if (entry?.kind !== 'text') continue
+    const before = await textAtRecord(ctx, entry.url, from.heads)
+    if (before === undefined) continue
+    for (const to of restCreated) {
+      const after = asText(ctx, to.bytes)
+      if (after !== undefined) scored.push({ from, to, score: similarity(before, after) })
+    }
+  }
+  scored.sort((a, b) => b.score - a.score)
+  const taken = new Set<Seen>()
+  for (const { from, to, score } of scored) {
+    if (score < 0.5 || used.has(from.id) || taken.has(to)) continue
+    used.add(from.id)
+    taken.add(to)
+    pairs.push({ from, to })
   }
   return pairs
+}
+
+/**
+ * How much of the shorter text the two share at their start and end (a file appended to while moved keeps
+ * all of its old text), with the share of the longer one to order equally good matches.
+ */
+function similarity(a: string, b: string): number {
+  const max = Math.max(a.length, b.length)
+  const min = Math.min(a.length, b.length)
+  if (max === 0) return 1
+  let prefix = 0
+  while (prefix < min && a[prefix] === b[prefix]) prefix++
+  let suffix = 0
+  while (suffix < min - prefix && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix++
+  const common = prefix + suffix
+  return common === 0 ? 0 : common / min + common / max / 1000
+}
+
+/** A text document's content at the recorded heads (what the file held), or undefined. */
+async function textAtRecord(ctx: SyncContext, url: string, heads: readonly string[] | undefined): Promise<string | undefined> {
+  const handle = await ctx.handle<TextDoc>(url)
+  if (handle === undefined || heads === undefined) return undefined
+  try {
+    const content = (A.view(handle.doc(), decodeHeads(heads as UrlHeads)) as { content?: unknown }).content
+    return typeof content === 'string' ? content : undefined
+  } catch {
+    return undefined
+  }
 }
 
 async function applyEdit(ctx: SyncContext, seen: Seen, record: FileRecord): Promise<void> {
@@ -296,12 +345,6 @@ function isNotebook(text: string): boolean {
 
 function createdBy(ctx: SyncContext): { createdBy?: string } {
   return ctx.peerId === undefined ? {} : { createdBy: ctx.peerId }
-}
-
-function extension(path: string): string {
-  const name = path.slice(path.lastIndexOf('/') + 1)
-  const dot = name.lastIndexOf('.')
-  return dot <= 0 ? '' : name.slice(dot).toLowerCase()
 }
 
 async function readText(file: string): Promise<string | undefined> {

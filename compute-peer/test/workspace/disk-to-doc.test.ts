@@ -159,3 +159,19 @@ describe('workspace: disk to documents', () => {
     expect(ws.stats.echoWrites).toBe(0)
   })
 })
+
+describe('workspace: renames with edits', () => {
+  it('[W6] a file moved and appended to in one batch is a rename of its entry, then an edit', async () => {
+    h = await workspaceHarness()
+    const a = h.addText('log.txt', 'line one\nline two\n')
+    h.addText('other.txt', 'unrelated content\n')
+    const ws = await h.start()
+    await fs.rename(h.disk('log.txt'), h.disk('log-old.txt'))
+    await fs.appendFile(h.disk('log-old.txt'), 'line three\n')
+    await fs.writeFile(h.disk('fresh.txt'), 'something else entirely\n')
+    await until(async () => (await h!.textAt('log-old.txt')) === 'line one\nline two\nline three\n' && h!.entryAt('fresh.txt') !== undefined, 'the rename and the new file')
+    await settle(ws)
+    expect(h.entryAt('log-old.txt')!.id).toBe(a.id)
+    expect(h.files().map((f) => f.path).sort()).toEqual(['fresh.txt', 'log-old.txt', 'other.txt'])
+  })
+})
