@@ -32,66 +32,76 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
   const gone = new Map<string, FileRecord>()
   const emptyDirs: string[] = []
   const done = new Set<string>()
-  while (queue.length > 0) {
-    const path = queue.pop()!
-    if (done.has(path)) continue
-    done.add(path)
-    const file = join(ctx.root, path)
-    const bad = nameProblem(path)
-    if (bad !== undefined) {
-      if (!ctx.rules.ignores(path)) ctx.problems.set(path, bad.code, bad.message)
-      continue
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const path = queue.pop()!
+      if (done.has(path)) continue
+      done.add(path)
+      const file = join(ctx.root, path)
+      const bad = nameProblem(path)
+      if (bad !== undefined) {
+        if (!ctx.rules.ignores(path)) ctx.problems.set(path, bad.code, bad.message)
+        continue
+      }
+      let found: Awaited<ReturnType<typeof inspect>>
+      try {
+        found = await inspect(file)
+      } catch (err) {
+        const tooLong = (err as NodeJS.ErrnoException).code === 'ENAMETOOLONG'
+        ctx.problems.set(path, tooLong ? 'WORKSPACE_PATH_TOO_LONG' : 'WORKSPACE_IO_FAILED', tooLong ? 'the path is too long for this system; shorten it to sync it' : `cannot look at the file: ${(err as Error).message}`)
+        continue
+      }
+      if (ctx.rules.ignores(path, found.type === 'dir')) {
+        ctx.problems.clear(path)
+        continue
+      }
+      const record = ctx.records.atPath(path)
+      if (found.type === 'missing') {
+        ctx.problems.clear(path)
+        if (record !== undefined) gone.set(record.id, record)
+        // A directory removed as a whole may be reported as one event.
+        for (const r of ctx.records.all()) if (r.path.startsWith(`${path}/`)) gone.set(r.id, r)
+        continue
+      }
+      if (found.type === 'dir') {
+        const inside = await scanWorkspace(file, ctx.rules)
+        for (const p of inside.paths) queue.push(`${path}/${p}`)
+        for (const d of inside.emptyDirs) emptyDirs.push(`${path}/${d}`)
+        if (inside.paths.length === 0 && inside.emptyDirs.length === 0) emptyDirs.push(path)
+        continue
+      }
+      if (found.type === 'symlink') {
+        ctx.problems.set(path, 'WORKSPACE_SYMLINK', 'a symbolic link is never followed and stays on this disk only; copy the file instead to share it')
+        continue
+      }
+      if (found.type === 'special') {
+        ctx.problems.set(path, 'WORKSPACE_SPECIAL_FILE', 'a FIFO, socket or device file stays on this disk only')
+        continue
+      }
+      if (found.stats.size > ctx.limits.maxFileBytes) {
+        ctx.problems.set(path, 'WORKSPACE_FILE_TOO_LARGE', `the file is larger than ${ctx.limits.maxFileBytes} bytes and stays on this disk only`)
+        continue
+      }
+      if (ctx.tooFresh(path, found.stats.mtimeMs)) continue
+      const bytes = await readRegular(file)
+      if (bytes === undefined) continue
+      const hash = sha256Hex(bytes)
+      if (record !== undefined && record.hash === hash) {
+        ctx.stats.unchangedReads++
+        ctx.problems.clear(path)
+        continue
+      }
+      if (record !== undefined && record.kind !== 'folder') changed.push({ path, bytes, hash, record })
+      else created.push({ path, bytes, hash })
     }
-    let found: Awaited<ReturnType<typeof inspect>>
-    try {
-      found = await inspect(file)
-    } catch (err) {
-      const tooLong = (err as NodeJS.ErrnoException).code === 'ENAMETOOLONG'
-      ctx.problems.set(path, tooLong ? 'WORKSPACE_PATH_TOO_LONG' : 'WORKSPACE_IO_FAILED', tooLong ? 'the path is too long for this system; shorten it to sync it' : `cannot look at the file: ${(err as Error).message}`)
-      continue
-    }
-    if (ctx.rules.ignores(path, found.type === 'dir')) {
-      ctx.problems.clear(path)
-      continue
-    }
-    const record = ctx.records.atPath(path)
-    if (found.type === 'missing') {
-      ctx.problems.clear(path)
-      if (record !== undefined) gone.set(record.id, record)
-      // A directory removed as a whole may be reported as one event.
-      for (const r of ctx.records.all()) if (r.path.startsWith(`${path}/`)) gone.set(r.id, r)
-      continue
-    }
-    if (found.type === 'dir') {
-      const inside = await scanWorkspace(file, ctx.rules)
-      for (const p of inside.paths) queue.push(`${path}/${p}`)
-      for (const d of inside.emptyDirs) emptyDirs.push(`${path}/${d}`)
-      if (inside.paths.length === 0 && inside.emptyDirs.length === 0) emptyDirs.push(path)
-      continue
-    }
-    if (found.type === 'symlink') {
-      ctx.problems.set(path, 'WORKSPACE_SYMLINK', 'a symbolic link is never followed and stays on this disk only; copy the file instead to share it')
-      continue
-    }
-    if (found.type === 'special') {
-      ctx.problems.set(path, 'WORKSPACE_SPECIAL_FILE', 'a FIFO, socket or device file stays on this disk only')
-      continue
-    }
-    if (found.stats.size > ctx.limits.maxFileBytes) {
-      ctx.problems.set(path, 'WORKSPACE_FILE_TOO_LARGE', `the file is larger than ${ctx.limits.maxFileBytes} bytes and stays on this disk only`)
-      continue
-    }
-    if (ctx.tooFresh(path, found.stats.mtimeMs)) continue
-    const bytes = await readRegular(file)
-    if (bytes === undefined) continue
-    const hash = sha256Hex(bytes)
-    if (record !== undefined && record.hash === hash) {
-      ctx.stats.unchangedReads++
-      ctx.problems.clear(path)
-      continue
-    }
-    if (record !== undefined && record.kind !== 'folder') changed.push({ path, bytes, hash, record })
-    else created.push({ path, bytes, hash })
+  }
+  await drain()
+  if (gone.size > 0) {
+    // A file gone may have moved to a path whose event is not in this batch (or was never reported): the
+    // files no record knows are read too, so the move is a rename and not a delete and a create (W6).
+    const scan = await scanWorkspace(ctx.root, ctx.rules)
+    for (const path of scan.paths) if (!done.has(path) && ctx.records.atPath(path) === undefined) queue.push(path)
+    await drain()
   }
   const renamed = await pairRenames(ctx, created, gone)
   const entries = liveEntries(ctx)

@@ -19,7 +19,7 @@ import { scanWorkspace } from './scan.js'
 import { StateStore } from './state-store.js'
 import { DEFAULT_LIMITS, DEFAULT_TIMING, type Workspace, type WorkspaceInit, type WorkspaceStats, type WorkspaceStatus, type WorkspaceTiming } from './types.js'
 
-/** Starts syncing `init.dir` with the project; resolves once the first full reconcile is done. */
+/** Starts syncing `init.dir` with the project; resolves after the first full pass (see `whenIdle` for the rest). */
 export async function startWorkspace(init: WorkspaceInit): Promise<Workspace> {
   const workspace = new ProjectWorkspace(init)
   await workspace.start()
@@ -122,8 +122,8 @@ class ProjectWorkspace implements Workspace {
     this.#now = true
     this.#listing = setInterval(() => void this.#checkListing(), this.#timing.listingCheckMs)
     this.#listing.unref()
+    // Not whenIdle(): a document no peer has sent yet would hold the start up; it is written when it comes.
     await this.#kick()
-    await this.whenIdle()
   }
 
   async flush(): Promise<void> {

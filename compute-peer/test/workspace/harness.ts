@@ -101,6 +101,7 @@ export async function workspaceHarness(init: Partial<WorkspaceInit> = {}): Promi
         ...init,
         ...more,
       })
+      await h.workspace.whenIdle()
       return h.workspace
     },
     async close() {
