@@ -21,14 +21,23 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-/** Writes `bytes` to `file` atomically: a reader sees the old content or the new, never part of it. */
-export async function writeAtomic(file: string, bytes: Uint8Array, tempDir = dirname(file)): Promise<void> {
+/**
+ * Writes `bytes` to `file` atomically: a reader sees the old content or the new, never part of it. With
+ * `unchanged`, it is asked once the temporary file is written, right before the rename, whether the file is
+ * still as expected; if not, nothing is replaced and false is returned (a program wrote it meanwhile).
+ */
+export async function writeAtomic(file: string, bytes: Uint8Array, tempDir = dirname(file), unchanged?: () => Promise<boolean>): Promise<boolean> {
   await fs.mkdir(dirname(file), { recursive: true })
   await fs.mkdir(tempDir, { recursive: true })
   const temp = join(tempDir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`)
   try {
     await fs.writeFile(temp, bytes, { flag: 'wx' })
+    if (unchanged !== undefined && !(await unchanged())) {
+      await fs.rm(temp, { force: true })
+      return false
+    }
     await fs.rename(temp, file)
+    return true
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined)
     throw err

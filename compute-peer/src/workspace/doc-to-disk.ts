@@ -97,7 +97,13 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
     ctx.problems.set(path, 'WORKSPACE_FULL', `the workspace is full (${ctx.limits.maxTotalBytes} bytes); delete files to make room`)
     return true
   }
-  await writeAtomic(file, bytes, join(ctx.root, TEMP_DIR))
+  // Checked again right before the rename: a program may have written the file while we rendered it. What
+  // remains is the moment between this check and the rename (see the workspace's known limits).
+  const expected = onDisk
+  if (!(await writeAtomic(file, bytes, join(ctx.root, TEMP_DIR), async () => (await hashOf(file)) === expected))) {
+    ctx.markDisk(path)
+    return true
+  }
   // The watcher drops a create and a delete of one path in one batch, so a file removed right after we
   // wrote it would never be reported: every file we write is read once more, after the quiet period.
   ctx.markDisk(path)

@@ -179,6 +179,7 @@ describe('workspace: random interleavings', () => {
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 4, maxLength: LONG ? 40 : 14 }), run), {
       numRuns: LONG ? 100 : 12,
       ...(process.env['QUIRE_SEED'] ? { seed: Number(process.env['QUIRE_SEED']) } : {}),
+      ...(process.env['QUIRE_PATH'] ? { path: process.env['QUIRE_PATH'], endOnFailure: true } : {}),
     })
   }, LONG ? 1_800_000 : 300_000)
 })
