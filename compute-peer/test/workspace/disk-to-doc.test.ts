@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import type { AutomergeUrl } from '@automerge/automerge-repo'
-import { readNotebook, setText, spliceText, type NotebookDoc } from '@quire/crdt'
+import { editSource, readNotebook, setText, spliceText, type NotebookDoc } from '@quire/crdt'
 import { readDiskText, settle, until, workspaceHarness, type WorkspaceHarness } from './harness.js'
 
 let h: WorkspaceHarness | undefined
@@ -173,5 +173,31 @@ describe('workspace: renames with edits', () => {
     await settle(ws)
     expect(h.entryAt('log-old.txt')!.id).toBe(a.id)
     expect(h.files().map((f) => f.path).sort()).toEqual(['fresh.txt', 'log-old.txt', 'other.txt'])
+  })
+})
+
+describe('workspace: notebooks edited on both sides', () => {
+  it('[W18] a notebook saved on disk with new outputs and a member\'s concurrent source edit of another cell both survive', async () => {
+    h = await workspaceHarness()
+    const nb = h.addNotebook('n.ipynb', ['print(1)', 'x = 2'])
+    const ws = await h.start()
+    const file = JSON.parse((await readDiskText(h.disk('n.ipynb')))!)
+    nb.handle.change((d) => editSource(d, 'cell-1', 0, 0, '# member\n'))
+    file.cells[0].outputs = [{ output_type: 'stream', name: 'stdout', text: ['1\n'] }]
+    file.cells[0].execution_count = 1
+    await fs.writeFile(h.disk('n.ipynb'), JSON.stringify(file, null, 1))
+    const done = async (): Promise<boolean> => {
+      const read = await notebookAt('n.ipynb')
+      const [first, second] = read?.cells ?? []
+      return first?.cellType === 'code' && first.outputs.length === 1 && first.executionCount === 1 && second?.cellType === 'code' && second.source === '# member\nx = 2'
+    }
+    await until(done, 'the outputs from disk and the member\'s edit')
+    await until(async () => {
+      const onDisk = JSON.parse((await readDiskText(h!.disk('n.ipynb'))) ?? '{}')
+      return onDisk.cells?.[1]?.source?.join('') === '# member\nx = 2' && onDisk.cells?.[0]?.outputs?.length === 1
+    }, 'the merged notebook on disk')
+    await settle(ws)
+    expect(await done()).toBe(true)
+    expect(ws.stats.echoWrites).toBe(0)
   })
 })
