@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { addFile } from '@quire/crdt'
 import { promises as fs, writeFileSync } from 'node:fs'
 import type { WorkspaceProblemCode } from '../../src/index.js'
 import { settle, until, workspaceHarness, type WorkspaceHarness } from './harness.js'
@@ -52,5 +54,20 @@ describe('workspace: bad input', () => {
     await fs.writeFile(h.disk('c.txt'), 'c')
     await until(() => codes().get('c.txt') === 'WORKSPACE_TOO_MANY_FILES', 'WORKSPACE_TOO_MANY_FILES')
     expect(h.files().map((f) => f.path).sort()).toEqual(['a.txt', 'b.txt'])
+  })
+})
+
+describe('workspace: missing blobs', () => {
+  it('[W19] a blob entry whose bytes are not here is reported WORKSPACE_BLOB_MISSING and written once they arrive', async () => {
+    h = await workspaceHarness()
+    const bytes = new Uint8Array([9, 8, 7, 0, 1])
+    const sha256 = createHash('sha256').update(bytes).digest('hex')
+    h.project.change((d) => { addFile(d, { path: 'later.bin', kind: 'blob', sha256, size: bytes.length, mime: 'application/octet-stream' }) })
+    const ws = await h.start()
+    await until(() => codes().get('later.bin') === 'WORKSPACE_BLOB_MISSING', 'the missing blob reported')
+    await h.blobs.put(bytes)
+    await until(async () => (await fs.readFile(h!.disk('later.bin')).catch(() => undefined))?.equals(Buffer.from(bytes)) === true, 'the blob written')
+    await settle(ws)
+    expect(codes().has('later.bin')).toBe(false)
   })
 })
