@@ -32,6 +32,7 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
   const gone = new Map<string, FileRecord>()
   const emptyDirs: string[] = []
   const done = new Set<string>()
+  let putOff = false
   const drain = async (): Promise<void> => {
     while (queue.length > 0) {
       const path = queue.pop()!
@@ -82,7 +83,10 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
         ctx.problems.set(path, 'WORKSPACE_FILE_TOO_LARGE', `the file is larger than ${ctx.limits.maxFileBytes} bytes and stays on this disk only`)
         continue
       }
-      if (ctx.tooFresh(path, found.stats.mtimeMs)) continue
+      if (ctx.tooFresh(path, found.stats.mtimeMs)) {
+        putOff = true
+        continue
+      }
       const bytes = await readRegular(file)
       if (bytes === undefined) continue
       const hash = sha256Hex(bytes)
@@ -117,6 +121,11 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
   for (const seen of created) if (!renamed.some((r) => r.to === seen)) await createEntry(ctx, seen)
   for (const path of emptyDirs) createFolder(ctx, path)
   for (const record of gone.values()) {
+    // A file still being written may be where this one went: decide once it is read (W6).
+    if (putOff) {
+      ctx.markDisk(record.path)
+      continue
+    }
     ctx.records.delete(record.id)
     const entry = entries.get(record.id)
     if (entry === undefined) continue
