@@ -65,10 +65,9 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promi
         continue
       }
       if (found.type === 'dir') {
-        const inside = await scanWorkspace(file, ctx.rules)
-        for (const p of inside.paths) queue.push(`${path}/${p}`)
-        for (const d of inside.emptyDirs) emptyDirs.push(`${path}/${d}`)
-        if (inside.paths.length === 0 && inside.emptyDirs.length === 0) emptyDirs.push(path)
+        const inside = await scanWorkspace(ctx.root, ctx.rules, path)
+        for (const p of inside.paths) queue.push(p)
+        emptyDirs.push(...inside.emptyDirs)
         continue
       }
       if (found.type === 'symlink') {

@@ -12,7 +12,8 @@ export interface ScanResult {
   readonly emptyDirs: string[]
 }
 
-export async function scanWorkspace(root: string, rules: IgnoreRules): Promise<ScanResult> {
+/** Walks `root`, or only its folder `under`; paths are relative to `root` either way (ignore rules see them so). */
+export async function scanWorkspace(root: string, rules: IgnoreRules, under = ''): Promise<ScanResult> {
   const paths: string[] = []
   const emptyDirs: string[] = []
   const walk = async (rel: string): Promise<void> => {
@@ -41,6 +42,6 @@ export async function scanWorkspace(root: string, rules: IgnoreRules): Promise<S
     }
     if (kept === 0 && rel !== '') emptyDirs.push(rel)
   }
-  await walk('')
+  await walk(under)
   return { paths, emptyDirs }
 }
