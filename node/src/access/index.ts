@@ -34,7 +34,7 @@ export { computeMembership, type Membership, type MembershipOptions, type Member
 export { canRead, canWrite, canCompute, canHost, canAdmin, canRequestExecution } from './capabilities.js'
 export { revokeMember } from './remove-member.js'
 export { acceptRedemption, type RedemptionTokens, type AcceptRedemptionOptions, type AcceptedRedemption } from './redeem.js'
-export { readProjectLinks, type ProjectLinks } from './project-links.js'
+export { readProjectLinks, projectDocumentIds, type ProjectLinks } from './project-links.js'
 export { ProjectIndex, type TrackProjectOptions, type ProjectIndexProblem } from './project-index.js'
 export {
   accessShareConfig,

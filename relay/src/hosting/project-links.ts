@@ -1,18 +1,11 @@
 import type { DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
-import { interpretAsDocumentId, isValidAutomergeUrl } from '@automerge/automerge-repo'
-import { readProject } from '@quire/crdt'
+import { readProjectLinks } from '@quire/node'
 import type { HostingPolicy } from './hosting-policy.js'
 
-/** The document ids a project document links: its text and notebook files, their chats, grants, chat. */
+/** The document ids a project document links: grants, then what `readProjectLinks` lists (files, chats). */
 export function projectLinks(doc: unknown): DocumentId[] {
-  const read = readProject(doc)
-  if (!read.ok) return []
-  const urls: Array<string | null> = [read.value.grantsUrl, read.value.chatUrl]
-  for (const f of read.value.files) {
-    urls.push(f.chatUrl)
-    if (f.kind === 'text' || f.kind === 'notebook') urls.push(f.url)
-  }
-  return urls.filter((u): u is string => u !== null && isValidAutomergeUrl(u)).map((u) => interpretAsDocumentId(u as never))
+  const links = readProjectLinks(doc)
+  return [...(links.grants === null ? [] : [links.grants]), ...links.documents]
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { AnyDocumentId, DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
 import { appendGrantEntries, readProject, type ChatDoc, type FileEntry, type GrantsDoc, type ProjectDoc, type ProjectRead } from '@quire/crdt'
-import { canAdmin, canWrite, revokeMember, type Membership, type Role } from '@quire/node'
+import { canAdmin, canWrite, readProjectLinks, revokeMember, type Membership, type Role } from '@quire/node'
 import { ProjectPresence } from '../presence/index.js'
 import type { PeerConnector } from '../connection/peer-connector.js'
 import { syncStatus, type SyncStatus } from '../connection/sync-state.js'
@@ -169,11 +169,10 @@ export class OpenProject {
   onName: ((name: string) => void) | undefined
 
   #documents(): DocumentId[] {
+    // The pinned grants document, not the one the project document names now (see ProjectIndex).
     const grants = this.#session.index.grantsOf(this.id)
-    const ids: DocumentId[] = [this.id, ...(grants ? [grants] : [])]
-    for (const f of this.files) if ('url' in f && typeof f.url === 'string') ids.push(f.url.replace(/^automerge:/, '') as DocumentId)
-    if (this.project?.chatUrl) ids.push(this.project.chatUrl.replace(/^automerge:/, '') as DocumentId)
-    return ids
+    const links = this.handle?.isReady() === true ? readProjectLinks(this.handle.doc()) : undefined
+    return [this.id, ...(grants ? [grants] : []), ...(links?.documents ?? [])]
   }
 
   #want(peers: string[]): void {

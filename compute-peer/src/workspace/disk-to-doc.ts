@@ -1,0 +1,371 @@
+/**
+ * Disk to documents, one batch of paths at a time (the paths that changed during one quiet period, or all
+ * of them on a rescan). Each path is looked at as it is now, never from the event's type, so an editor's
+ * save by temporary file and rename is an edit, a touch is nothing (same hash), and our own writes are
+ * nothing. A file gone and a file new with the same content (or a similar text) in one batch are a rename.
+ */
+import { next as A } from '@automerge/automerge'
+import { decodeHeads, type DocHandle, type UrlHeads } from '@automerge/automerge-repo'
+import { addFile, createText, deleteFile, importIpynb, readProject, renameFile, setBlob, type FileEntry, type NewFile, type NotebookDoc, type TextDoc } from '@quire/crdt'
+import { promises as fs } from 'node:fs'
+import { join } from 'node:path'
+import type { SyncContext } from './context.js'
+import { inspect, readRegular, sha256Hex } from './disk-io.js'
+import { ingestNotebook, ingestText, parseIpynb } from './ingest.js'
+import { mimeOf } from './mime.js'
+import { IGNORE_FILE, nameProblem } from './names.js'
+import { scanWorkspace } from './scan.js'
+import type { FileRecord } from './state-store.js'
+
+interface Seen {
+  readonly path: string
+  readonly bytes: Uint8Array
+  readonly hash: string
+}
+
+/** Reads the paths and makes document changes of what differs from the records. */
+export async function readDisk(ctx: SyncContext, paths: Iterable<string>): Promise<void> {
+  const queue = await withSiblings(ctx, new Set(paths))
+  if (queue.includes(IGNORE_FILE)) ctx.rules.load(await readText(join(ctx.root, IGNORE_FILE)))
+  const created: Seen[] = []
+  const changed: Array<Seen & { record: FileRecord }> = []
+  const gone = new Map<string, FileRecord>()
+  const emptyDirs: string[] = []
+  const done = new Set<string>()
+  let putOff = false
+  const drain = async (): Promise<void> => {
+    while (queue.length > 0) {
+      const path = queue.pop()!
+      if (done.has(path)) continue
+      done.add(path)
+      const file = join(ctx.root, path)
+      const bad = nameProblem(path)
+      if (bad !== undefined) {
+        if (!ctx.rules.ignores(path)) ctx.problems.set(path, bad.code, bad.message)
+        continue
+      }
+      let found: Awaited<ReturnType<typeof inspect>>
+      try {
+        found = await inspect(file)
+      } catch (err) {
+        const tooLong = (err as NodeJS.ErrnoException).code === 'ENAMETOOLONG'
+        ctx.problems.set(path, tooLong ? 'WORKSPACE_PATH_TOO_LONG' : 'WORKSPACE_IO_FAILED', tooLong ? 'the path is too long for this system; shorten it to sync it' : `cannot look at the file: ${(err as Error).message}`)
+        continue
+      }
+      if (ctx.rules.ignores(path, found.type === 'dir')) {
+        ctx.problems.clear(path)
+        continue
+      }
+      const record = ctx.records.atPath(path)
+      if (found.type === 'missing') {
+        ctx.problems.clear(path)
+        if (record !== undefined) gone.set(record.id, record)
+        // A directory removed as a whole may be reported as one event.
+        for (const r of ctx.records.all()) if (r.path.startsWith(`${path}/`)) gone.set(r.id, r)
+        continue
+      }
+      if (found.type === 'dir') {
+        const inside = await scanWorkspace(ctx.root, ctx.rules, path)
+        for (const p of inside.paths) queue.push(p)
+        emptyDirs.push(...inside.emptyDirs)
+        continue
+      }
+      if (found.type === 'symlink') {
+        ctx.problems.set(path, 'WORKSPACE_SYMLINK', 'a symbolic link is never followed and stays on this disk only; copy the file instead to share it')
+        continue
+      }
+      if (found.type === 'special') {
+        ctx.problems.set(path, 'WORKSPACE_SPECIAL_FILE', 'a FIFO, socket or device file stays on this disk only')
+        continue
+      }
+      if (found.stats.size > ctx.limits.maxFileBytes) {
+        ctx.problems.set(path, 'WORKSPACE_FILE_TOO_LARGE', `the file is larger than ${ctx.limits.maxFileBytes} bytes and stays on this disk only`)
+        continue
+      }
+      if (ctx.tooFresh(path, found.stats.mtimeMs)) {
+        putOff = true
+        continue
+      }
+      const bytes = await readRegular(file)
+      if (bytes === undefined) continue
+      const hash = sha256Hex(bytes)
+      if (record !== undefined && record.hash === hash) {
+        ctx.stats.unchangedReads++
+        ctx.problems.clear(path)
+        continue
+      }
+      if (record !== undefined && record.kind !== 'folder') changed.push({ path, bytes, hash, record })
+      else created.push({ path, bytes, hash })
+    }
+  }
+  await drain()
+  if (gone.size > 0) {
+    // A file gone may have moved to a path whose event is not in this batch (or was never reported): the
+    // files no record knows are read too, so the move is a rename and not a delete and a create (W6).
+    const scan = await scanWorkspace(ctx.root, ctx.rules)
+    for (const path of scan.paths) if (!done.has(path) && ctx.records.atPath(path) === undefined) queue.push(path)
+    await drain()
+  }
+  const renamed = await pairRenames(ctx, created, gone)
+  const entries = liveEntries(ctx)
+  for (const { from, to } of renamed) {
+    if (!entries.has(from.id)) continue
+    if (!change(ctx, to.path, (doc) => renameFile(doc, from.id, to.path))) continue
+    ctx.records.set({ ...from, path: to.path })
+    gone.delete(from.id)
+    ctx.stats.changesFromDisk++
+    if (to.hash !== from.hash) changed.push({ ...to, record: ctx.records.get(from.id)! })
+  }
+  for (const seen of changed) await applyEdit(ctx, seen, seen.record)
+  for (const seen of created) if (!renamed.some((r) => r.to === seen)) await createEntry(ctx, seen)
+  for (const path of emptyDirs) createFolder(ctx, path)
+  for (const record of gone.values()) {
+    // A file still being written may be where this one went: decide once it is read (W6).
+    if (putOff) {
+      ctx.markDisk(record.path)
+      continue
+    }
+    ctx.records.delete(record.id)
+    const entry = entries.get(record.id)
+    if (entry === undefined) continue
+    // Deleted on disk while a member edited it: the edit wins and the file comes back (the writer sees no record).
+    if ((entry.kind === 'text' || entry.kind === 'notebook') && (await editedSince(ctx, entry.url, record.heads))) continue
+    if (change(ctx, record.path, (doc) => deleteFile(doc, record.id))) ctx.stats.changesFromDisk++
+  }
+}
+
+/**
+ * The paths plus every recorded or present entry of the directories they are in. The watcher drops a create
+ * and a delete of one path in one batch even when the "create" was a rename over an existing file (an atomic
+ * save followed by a delete is then never reported); the save's temporary file still reports its directory,
+ * whose listing shows the file gone.
+ */
+async function withSiblings(ctx: SyncContext, paths: Set<string>): Promise<string[]> {
+  const dirs = new Set<string>()
+  for (const path of paths) dirs.add(path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '')
+  const out = new Set(paths)
+  for (const dir of dirs) {
+    const names = await fs.readdir(dir === '' ? ctx.root : join(ctx.root, dir)).catch(() => [] as string[])
+    for (const name of names) out.add(dir === '' ? name : `${dir}/${name}`)
+  }
+  for (const record of ctx.records.all()) {
+    const parent = record.path.includes('/') ? record.path.slice(0, record.path.lastIndexOf('/')) : ''
+    if (dirs.has(parent)) out.add(record.path)
+  }
+  return [...out]
+}
+
+async function editedSince(ctx: SyncContext, url: string, heads: readonly string[] | undefined): Promise<boolean> {
+  const handle = await ctx.handle<unknown>(url)
+  if (handle === undefined || heads === undefined) return false
+  const now = [...handle.heads()].sort()
+  return now.length !== heads.length || [...heads].sort().some((h, i) => h !== now[i])
+}
+
+/**
+ * Same bytes first; then text files gone and new in one batch whose contents are mostly alike (the new
+ * file is the old one edited while being moved), best match first.
+ */
+async function pairRenames(ctx: SyncContext, created: Seen[], gone: Map<string, FileRecord>): Promise<Array<{ from: FileRecord; to: Seen }>> {
+  const pairs: Array<{ from: FileRecord; to: Seen }> = []
+  const used = new Set<string>()
+  for (const seen of created) {
+    const from = [...gone.values()].find((r) => r.kind !== 'folder' && r.hash === seen.hash && !used.has(r.id))
+    if (from === undefined) continue
+    used.add(from.id)
+    pairs.push({ from, to: seen })
+  }
+  const restCreated = created.filter((c) => !pairs.some((p) => p.to === c))
+  const restGone = [...gone.values()].filter((r) => !used.has(r.id) && r.kind === 'text')
+  if (restCreated.length === 0 || restGone.length === 0) return pairs
+  const entries = liveEntries(ctx)
+  const scored: Array<{ from: FileRecord; to: Seen; score: number }> = []
+  for (const from of restGone) {
+    const entry = entries.get(from.id)
+    if (entry?.kind !== 'text') continue
+    const before = await textAtRecord(ctx, entry.url, from.heads)
+    if (before === undefined) continue
+    for (const to of restCreated) {
+      const after = asText(ctx, to.bytes)
+      if (after !== undefined) scored.push({ from, to, score: similarity(before, after) })
+    }
+  }
+  scored.sort((a, b) => b.score - a.score)
+  const taken = new Set<Seen>()
+  for (const { from, to, score } of scored) {
+    if (score < 0.5 || used.has(from.id) || taken.has(to)) continue
+    used.add(from.id)
+    taken.add(to)
+    pairs.push({ from, to })
+  }
+  return pairs
+}
+
+/**
+ * How much of the shorter text the two share at their start and end (a file appended to while moved keeps
+ * all of its old text), with the share of the longer one to order equally good matches.
+ */
+function similarity(a: string, b: string): number {
+  const max = Math.max(a.length, b.length)
+  const min = Math.min(a.length, b.length)
+  if (max === 0) return 1
+  let prefix = 0
+  while (prefix < min && a[prefix] === b[prefix]) prefix++
+  let suffix = 0
+  while (suffix < min - prefix && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix++
+  const common = prefix + suffix
+  return common === 0 ? 0 : common / min + common / max / 1000
+}
+
+/** A text document's content at the recorded heads (what the file held), or undefined. */
+async function textAtRecord(ctx: SyncContext, url: string, heads: readonly string[] | undefined): Promise<string | undefined> {
+  const handle = await ctx.handle<TextDoc>(url)
+  if (handle === undefined || heads === undefined) return undefined
+  try {
+    const content = (A.view(handle.doc(), decodeHeads(heads as UrlHeads)) as { content?: unknown }).content
+    return typeof content === 'string' ? content : undefined
+  } catch {
+    return undefined
+  }
+}
+
+async function applyEdit(ctx: SyncContext, seen: Seen, record: FileRecord): Promise<void> {
+  const entry = liveEntries(ctx).get(record.id)
+  if (entry === undefined) {
+    ctx.records.delete(record.id) // deleted in the document meanwhile: the edited file becomes a new entry
+    await createEntry(ctx, seen)
+    return
+  }
+  if (!withinLimits(ctx, seen, record.size)) return
+  const base = (record.heads ?? []) as UrlHeads
+  let heads: UrlHeads | undefined
+  if (entry.kind === 'text') {
+    const text = asText(ctx, seen.bytes)
+    if (text === undefined) return replaceWithBlob(ctx, seen, record)
+    const handle = await ctx.handle<TextDoc>(entry.url)
+    if (handle === undefined) return
+    heads = ingestText(handle, base, text)
+    if (heads === undefined) ctx.stats.echoWrites++
+  } else if (entry.kind === 'notebook') {
+    let target
+    try {
+      target = parseIpynb(new TextDecoder().decode(seen.bytes))
+    } catch (err) {
+      ctx.problems.set(seen.path, 'WORKSPACE_NOTEBOOK_INVALID', `${(err as Error).message} The notebook keeps its last good version.`)
+      return
+    }
+    const handle = await ctx.handle<NotebookDoc>(entry.url)
+    if (handle === undefined) return
+    heads = ingestNotebook(handle, base, target)
+  } else if (entry.kind === 'blob') {
+    const sha256 = await ctx.blobs.put(seen.bytes)
+    if (!change(ctx, seen.path, (doc) => setBlob(doc, record.id, { sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes) }))) return
+  }
+  ctx.stats.changesFromDisk++
+  ctx.problems.clear(seen.path)
+  ctx.records.set({ ...record, hash: seen.hash, size: seen.bytes.length, ...(heads !== undefined ? { heads: [...heads] } : {}) })
+}
+
+/** A text file that became binary or too large: its entry becomes a blob entry at the same path. */
+async function replaceWithBlob(ctx: SyncContext, seen: Seen, record: FileRecord): Promise<void> {
+  const sha256 = await ctx.blobs.put(seen.bytes)
+  const blob: NewFile = { kind: 'blob', path: seen.path, sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes), ...createdBy(ctx) }
+  let id = ''
+  if (!change(ctx, seen.path, (doc) => { deleteFile(doc, record.id); id = addFile(doc, blob) })) return
+  ctx.records.delete(record.id)
+  ctx.records.set({ id, path: seen.path, kind: 'blob', hash: seen.hash, size: seen.bytes.length })
+  ctx.stats.changesFromDisk++
+}
+
+async function createEntry(ctx: SyncContext, seen: Seen): Promise<void> {
+  if (ctx.records.size >= ctx.limits.maxFiles) {
+    ctx.problems.set(seen.path, 'WORKSPACE_TOO_MANY_FILES', `the project has ${ctx.limits.maxFiles} files, its limit; this file stays on this disk only`)
+    return
+  }
+  if (!withinLimits(ctx, seen, 0)) return
+  if ([...liveEntries(ctx).values()].some((e) => e.displayPath === seen.path)) {
+    return // a member made a file at this path meanwhile: the writer claims this file as an edit of it
+  }
+  const text = asText(ctx, seen.bytes)
+  let file: NewFile
+  let handle: DocHandle<unknown> | undefined
+  if (text !== undefined && seen.path.toLowerCase().endsWith('.ipynb') && isNotebook(text)) {
+    handle = ctx.repo.import<unknown>(A.save(importIpynb(text)))
+    file = { kind: 'notebook', path: seen.path, url: handle.url, ...createdBy(ctx) }
+  } else if (text !== undefined) {
+    handle = ctx.repo.import<unknown>(A.save(createText(text)))
+    file = { kind: 'text', path: seen.path, url: handle.url, ...createdBy(ctx) }
+  } else {
+    const sha256 = await ctx.blobs.put(seen.bytes)
+    file = { kind: 'blob', path: seen.path, sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes), ...createdBy(ctx) }
+  }
+  let id = ''
+  if (!change(ctx, seen.path, (doc) => { id = addFile(doc, file) })) return
+  const record: FileRecord = { id, path: seen.path, kind: file.kind, hash: seen.hash, size: seen.bytes.length }
+  if (handle !== undefined) record.heads = [...handle.heads()]
+  ctx.records.set(record)
+  ctx.stats.changesFromDisk++
+  ctx.problems.clear(seen.path)
+}
+
+function createFolder(ctx: SyncContext, path: string): void {
+  const entries = [...liveEntries(ctx).values()]
+  if (entries.some((e) => e.displayPath === path || e.displayPath.startsWith(`${path}/`))) return
+  let id = ''
+  if (!change(ctx, path, (doc) => { id = addFile(doc, { kind: 'folder', path, ...createdBy(ctx) }) })) return
+  ctx.records.set({ id, path, kind: 'folder', hash: '', size: 0 })
+  ctx.stats.changesFromDisk++
+}
+
+function withinLimits(ctx: SyncContext, seen: Seen, before: number): boolean {
+  const grows = seen.bytes.length - before
+  if (grows > 0 && ctx.records.totalBytes() + grows > ctx.limits.maxTotalBytes) {
+    ctx.problems.set(seen.path, 'WORKSPACE_FULL', `the workspace is full (${ctx.limits.maxTotalBytes} bytes); this file stays on this disk only until files are deleted`)
+    return false
+  }
+  return true
+}
+
+/** One project change; a refusal (the path was taken meanwhile) becomes a problem, not a crash. */
+function change(ctx: SyncContext, path: string, fn: Parameters<SyncContext['project']['change']>[0]): boolean {
+  try {
+    ctx.project.change(fn)
+    return true
+  } catch (err) {
+    ctx.problems.set(path, 'WORKSPACE_PATH_TAKEN', `the project refused this file: ${(err as Error).message}`)
+    return false
+  }
+}
+
+function liveEntries(ctx: SyncContext): Map<string, FileEntry> {
+  const read = readProject(ctx.project.doc())
+  return new Map(read.ok ? read.value.files.map((e) => [e.id, e]) : [])
+}
+
+/** The text of UTF-8 bytes without NUL up to the text limit, or undefined for a binary or large file. */
+function asText(ctx: SyncContext, bytes: Uint8Array): string | undefined {
+  if (bytes.length > ctx.limits.maxTextBytes || bytes.includes(0)) return undefined
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
+function isNotebook(text: string): boolean {
+  try {
+    parseIpynb(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function createdBy(ctx: SyncContext): { createdBy?: string } {
+  return ctx.peerId === undefined ? {} : { createdBy: ctx.peerId }
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  const bytes = await readRegular(file).catch(() => undefined)
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes)
+}

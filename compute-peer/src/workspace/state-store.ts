@@ -1,0 +1,98 @@
+/**
+ * What the workspace last wrote or read, per entry: the path on disk, the bytes' hash, and for text and
+ * notebooks the document heads those bytes were made from. A disk edit is applied against those heads, so
+ * members' concurrent edits merge; a read that finds the recorded hash is a touch or our own write (no
+ * echo). Kept in one JSON file outside the workspace, written atomically, so it survives a restart.
+ */
+import { promises as fs } from 'node:fs'
+import { writeAtomic } from './disk-io.js'
+
+export interface FileRecord {
+  /** The entry id in the project document. */
+  readonly id: string
+  /** The workspace-relative path the file has on disk (the entry's display path). */
+  path: string
+  kind: 'text' | 'notebook' | 'blob' | 'folder'
+  /** sha-256 of the bytes on disk ('' for a folder). */
+  hash: string
+  size: number
+  /** Text and notebook: the document heads the bytes on disk correspond to. */
+  heads?: string[]
+}
+
+interface StateFile {
+  readonly version: 1
+  readonly files: FileRecord[]
+}
+
+export class StateStore {
+  readonly #file: string
+  readonly #byId = new Map<string, FileRecord>()
+  readonly #byPath = new Map<string, FileRecord>()
+  #dirty = false
+
+  constructor(file: string) {
+    this.#file = file
+  }
+
+  async load(): Promise<void> {
+    let text: string
+    try {
+      text = await fs.readFile(this.#file, 'utf8')
+    } catch {
+      return // first start
+    }
+    try {
+      const state = JSON.parse(text) as StateFile
+      if (state.version === 1 && Array.isArray(state.files)) for (const r of state.files) this.set(r)
+    } catch {
+      // A damaged state file only costs merges against the current document instead of the old base.
+    }
+    this.#dirty = false
+  }
+
+  get(id: string): FileRecord | undefined {
+    return this.#byId.get(id)
+  }
+
+  atPath(path: string): FileRecord | undefined {
+    return this.#byPath.get(path)
+  }
+
+  all(): FileRecord[] {
+    return [...this.#byId.values()]
+  }
+
+  set(record: FileRecord): void {
+    const before = this.#byId.get(record.id)
+    if (before !== undefined && this.#byPath.get(before.path) === before) this.#byPath.delete(before.path)
+    this.#byId.set(record.id, record)
+    this.#byPath.set(record.path, record)
+    this.#dirty = true
+  }
+
+  delete(id: string): void {
+    const before = this.#byId.get(id)
+    if (before === undefined) return
+    this.#byId.delete(id)
+    if (this.#byPath.get(before.path) === before) this.#byPath.delete(before.path)
+    this.#dirty = true
+  }
+
+  totalBytes(): number {
+    let total = 0
+    for (const r of this.#byId.values()) total += r.size
+    return total
+  }
+
+  get size(): number {
+    return this.#byId.size
+  }
+
+  async save(): Promise<void> {
+    if (!this.#dirty) return
+    this.#dirty = false
+    const state: StateFile = { version: 1, files: this.all() }
+    await writeAtomic(this.#file, new TextEncoder().encode(JSON.stringify(state)))
+  }
+}
