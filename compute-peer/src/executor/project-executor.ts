@@ -5,9 +5,9 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { interpretAsDocumentId, type AutomergeUrl, type DocHandle, type DocumentId, type Repo } from '@automerge/automerge-repo'
+import type { AutomergeUrl, DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
 import { readProject, type NotebookDoc, type ProjectDoc } from '@quire/crdt'
-import { canCompute, type Membership, type ProjectIndex } from '@quire/node'
+import { canCompute, readProjectLinks, type Membership, type ProjectIndex } from '@quire/node'
 import { NotebookExecutor } from './notebook-executor.js'
 import type { ExecutorEnvironment } from './types.js'
 
@@ -148,9 +148,7 @@ export class ProjectExecutor {
   }
 
   async #syncNotebooks(handle: DocHandle<ProjectDoc>): Promise<void> {
-    const read = readProject(handle.doc())
-    const wanted = new Map<DocumentId, AutomergeUrl>()
-    if (read.ok) for (const file of read.value.files) if (file.kind === 'notebook') wanted.set(urlToId(file.url), file.url as AutomergeUrl)
+    const wanted = readProjectLinks(handle.doc()).notebooks
     for (const [id, executor] of this.#notebooks) {
       if (wanted.has(id)) continue
       this.#notebooks.delete(id)
@@ -191,8 +189,4 @@ export class ProjectExecutor {
   #log(line: string): void {
     this.#init.env.log(`[compute] ${line}`)
   }
-}
-
-function urlToId(url: string): DocumentId {
-  return interpretAsDocumentId(url as AutomergeUrl)
 }
