@@ -119,14 +119,15 @@ describe('network errors do not end a daemon', () => {
     const idB = (await loadOrCreateIdentity(dirB)).publicKey.toString()
     const [tcpA, wsA, tcpB, wsB] = [await freePort(), await freePort(), await freePort(), await freePort()]
     const proxies: ResetProxy[] = []
-    const proxy = async (target: number): Promise<number> => {
-      const p = new ResetProxy(target, sub())
+    const proxy = async (target: number, stallFraction = 0): Promise<number> => {
+      const p = new ResetProxy(target, sub(), { stallFraction })
       proxies.push(p)
       cleanups.push(() => p.close())
       return p.listen()
     }
-    // A reaches B only through a resetting proxy on B's WebSocket port (the dial path that crashed).
-    const toB = await proxy(wsB)
+    // A reaches B only through a resetting proxy on B's WebSocket port (the dial path that crashed), which
+    // also leaves some dials unanswered until libp2p gives up on them, then resets them.
+    const toB = await proxy(wsB, 0.3)
     const relayArgs = (d: string, tcp: number, ws: number, peer: string): string[] => [
       '--data-dir', d, '--listen', `/ip4/127.0.0.1/tcp/${tcp}`, '--listen', `/ip4/127.0.0.1/tcp/${ws}/ws`,
       '--peer', peer, '--hosting', 'open', '--inbound-connection-threshold', '100000',
@@ -188,7 +189,8 @@ describe('network errors do not end a daemon', () => {
       await relayB.proc.kill('SIGKILL')
       relayB = await startB()
     }
-    await waitUntil(() => resets() >= TARGET || relayA.proc.hasExited || compute.hasExited, 240_000, `${TARGET} resets`)
+    const stalls = (): number => proxies.reduce((n, p) => n + p.counts.byPhase.stall, 0)
+    await waitUntil(() => (resets() >= TARGET && stalls() > 0) || relayA.proc.hasExited || compute.hasExited, 240_000, `${TARGET} resets`)
     stop = true
     await Promise.all(loops)
     const byPhase = proxies.reduce((acc, p) => {

@@ -1,7 +1,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net'
 
 /** Where in a connection's life the proxy resets it, by how many bytes have crossed it. */
-export type ResetPhase = 'dial' | 'upgrade' | 'handshake' | 'sync'
+export type ResetPhase = 'dial' | 'upgrade' | 'handshake' | 'sync' | 'stall'
 
 // Byte counts (both directions) that put a reset in each phase: a WebSocket upgrade request is about 200
 // bytes, multistream-select and the noise handshake about 1 KB more, then identify and sync traffic.
@@ -10,6 +10,7 @@ const PHASES: Record<ResetPhase, [number, number]> = {
   upgrade: [1, 200],
   handshake: [201, 1_500],
   sync: [1_501, 12_000],
+  stall: [0, 0],
 }
 
 /** Counts of what a {@link ResetProxy} did. */
@@ -22,15 +23,18 @@ export interface ResetCounts {
 /**
  * A TCP proxy on loopback that resets connections (RST both ways, `resetAndDestroy`) at moments drawn from
  * a seeded random source: on accept, during the first bytes (a WebSocket upgrade), during the handshake,
- * or during sync. A fraction of connections pass untouched.
+ * or during sync. A fraction of connections pass untouched. With `stallFraction`, some connections are
+ * accepted and never answered (the dialer times out and gives up on them), then reset when the next
+ * connection arrives: what a dialer sees from a peer that hangs while it restarts.
  */
 export class ResetProxy {
-  readonly counts: ResetCounts = { connections: 0, resets: 0, byPhase: { dial: 0, upgrade: 0, handshake: 0, sync: 0 } }
+  readonly counts: ResetCounts = { connections: 0, resets: 0, byPhase: { dial: 0, upgrade: 0, handshake: 0, sync: 0, stall: 0 } }
   #server: Server
   #sockets = new Set<Socket>()
   #targetPort: number
+  #stalled: Socket[] = []
 
-  constructor(targetPort: number, private readonly random: () => number, private readonly passFraction = 0.15) {
+  constructor(targetPort: number, private readonly random: () => number, private readonly options: { passFraction?: number; stallFraction?: number } = {}) {
     this.#targetPort = targetPort
     this.#server = createServer((client) => this.#accept(client))
   }
@@ -51,10 +55,21 @@ export class ResetProxy {
   #accept(client: Socket): void {
     this.counts.connections++
     this.#sockets.add(client)
+    for (const s of this.#stalled.splice(0)) {
+      this.counts.resets++
+      this.counts.byPhase.stall++
+      s.resetAndDestroy()
+    }
+    if (this.random() < (this.options.stallFraction ?? 0)) {
+      client.on('error', () => {})
+      client.on('close', () => this.#sockets.delete(client))
+      this.#stalled.push(client)
+      return
+    }
     const upstream = connect(this.#targetPort, '127.0.0.1')
     this.#sockets.add(upstream)
-    const pass = this.random() < this.passFraction
-    const phases = Object.keys(PHASES) as ResetPhase[]
+    const pass = this.random() < (this.options.passFraction ?? 0.15)
+    const phases: ResetPhase[] = ['dial', 'upgrade', 'handshake', 'sync']
     const phase = phases[Math.floor(this.random() * phases.length)]!
     const [lo, hi] = PHASES[phase]
     const limit = pass ? Infinity : lo + Math.floor(this.random() * (hi - lo + 1))
