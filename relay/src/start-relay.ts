@@ -13,6 +13,7 @@ import { DocUnloader } from './hosting/doc-unloader.js'
 import { FloodGuard } from './hosting/flood-guard.js'
 import { GrantHosting } from './hosting/grant-hosting.js'
 import { Federation, federationPeerIds } from './hosting/federation.js'
+import { resyncOnNewSession } from './hosting/session-resync.js'
 import { HostingIndex } from './hosting/hosting-index.js'
 import { HostingPolicy } from './hosting/hosting-policy.js'
 import { watchProjects } from './hosting/project-links.js'
@@ -174,6 +175,8 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       documents: () => [...new Set([...index.documentIds(), ...policy.named])],
     })
     repo.networkSubsystem.on('peer', ({ peerId }) => federation.syncPeerConnected(peerId))
+    // A reconnected member is told the relay's heads again, not left with a stale acknowledgement (RL60).
+    const stopResync = resyncOnNewSession(repo, policy.access)
     federation.start()
     // Members find the relays that host their project through DHT provider records.
     const announced = new Set<string>()
@@ -195,6 +198,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       void hostService?.stop().catch(() => {})
       for (const a of announcements) a.stop()
       federation.stop()
+      stopResync()
       unloader?.stop()
       guard?.stop()
     }
