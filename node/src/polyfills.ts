@@ -2,7 +2,8 @@
  * Node 20 polyfills that libp2p 3 needs. Every Node entry point (CLI mains, peer-main) imports this module
  * first; libraries do not, so browsers and newer Nodes never load `ws`.
  */
-import { WebSocket as WsWebSocket } from 'ws'
+// Error paths for every `ws` WebSocket, client and server (L22): loaded wherever `ws` can be.
+import { NodeWebSocket } from './libp2p/ws-errors.js'
 
 interface PromiseWithResolvers {
   withResolvers?: <T>() => { promise: Promise<T>; resolve: (v: T | PromiseLike<T>) => void; reject: (e?: unknown) => void }
@@ -22,7 +23,8 @@ if (typeof PromiseCtor.withResolvers !== 'function') {
 const g = globalThis as { WebSocket?: unknown }
 if (g.WebSocket === undefined) {
   // @libp2p/websockets dials with the global WebSocket, which Node 20 has only behind a flag.
-  g.WebSocket = WsWebSocket
+  // `ws` with a handshake timeout and a close for dials libp2p abandoned (see ws-errors.ts).
+  g.WebSocket = NodeWebSocket
 }
 
 export {}

@@ -14,6 +14,7 @@ import { FloodGuard } from './hosting/flood-guard.js'
 import { GrantHosting } from './hosting/grant-hosting.js'
 import { DEFAULT_GRANT_QUOTAS, GrantQuotas } from './hosting/grant-quotas.js'
 import { Federation, federationPeerIds } from './hosting/federation.js'
+import { resyncOnNewSession } from './hosting/session-resync.js'
 import { HostingIndex } from './hosting/hosting-index.js'
 import { HostingPolicy } from './hosting/hosting-policy.js'
 import { watchProjects } from './hosting/project-links.js'
@@ -184,6 +185,8 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       documents: () => [...new Set([...index.documentIds(), ...policy.named])],
     })
     repo.networkSubsystem.on('peer', ({ peerId }) => federation.syncPeerConnected(peerId))
+    // A reconnected member is told the relay's heads again, not left with a stale acknowledgement (RL60).
+    const stopResync = resyncOnNewSession(repo, policy.access)
     federation.start()
     // Members find the relays that host their project through DHT provider records.
     const announced = new Set<string>()
@@ -205,6 +208,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       void hostService?.stop().catch(() => {})
       for (const a of announcements) a.stop()
       federation.stop()
+      stopResync()
       unloader?.stop()
       guard?.stop()
     }

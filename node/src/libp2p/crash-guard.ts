@@ -6,7 +6,8 @@
  * closing a connection at the wrong moment, so a daemon that let it through could be crashed remotely.
  *
  * The error means only "that stream is already gone", so the guard counts and logs it and keeps the peer
- * up; every other uncaught exception still ends the process, as Node would.
+ * up; every other uncaught exception still ends the process, as Node would. Network errors from sockets
+ * get their error paths where they arise instead (L22, ws-errors.ts), so this guard need not widen.
  */
 
 /**
