@@ -1,7 +1,7 @@
 /**
  * Disk edits as minimal document changes, applied at the heads the file on disk was last made from, so
- * whatever members changed since merges with the disk edit instead of being overwritten: text as a
- * character diff (Automerge's `updateText`), notebooks cell by cell by cell id (sources as text diffs,
+ * whatever members changed since merges with the disk edit instead of being overwritten: text as a line
+ * diff refined by characters within lines that mostly stay (text-diff.ts), notebooks cell by cell by cell id (sources as text diffs,
  * outputs replaced as outputs, cells inserted, deleted and moved), never a whole reload.
  */
 import { next as A } from '@automerge/automerge'
@@ -24,12 +24,14 @@ import {
   type Output,
   type TextDoc,
 } from '@quire/crdt'
+import { applySplices, textSplices } from './text-diff.js'
 
 /** The heads of the new change, or undefined when the disk held what the document held at `base`. */
 export function ingestText(handle: DocHandle<TextDoc>, base: UrlHeads, text: string): UrlHeads | undefined {
   return handle.changeAt(usableHeads(handle, base), (doc) => {
-    if (typeof (doc as { content?: unknown }).content !== 'string') return // not text: left to the reader to report
-    A.updateText(doc, ['content'], text)
+    const content = (doc as { content?: unknown }).content
+    if (typeof content !== 'string') return // not text: left to the reader to report
+    applySplices(textSplices(content, text), (at, remove, insert) => A.splice(doc, ['content'], at, remove, insert))
   })
 }
 
@@ -68,7 +70,7 @@ function applyCells(doc: NotebookDoc, target: NotebookRead): void {
     if (before.cellType !== cell.cellType) setCellType(doc, cell.id, cell.cellType)
     if (before.source !== cell.source) {
       editSource(doc, cell.id, 0, 0, '') // turns a source stored as an atom into text first (crdt N10)
-      A.updateText(doc, ['cells', cell.id, 'source'], cell.source)
+      applySplices(textSplices(before.source, cell.source), (at, remove, insert) => A.splice(doc, ['cells', cell.id, 'source'], at, remove, insert))
     }
     if (cell.cellType === 'code') {
       if (before.cellType !== 'code' || currentOutputs.get(cell.id) !== targetOutputs.get(cell.id)) {
