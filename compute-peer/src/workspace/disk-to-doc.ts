@@ -10,7 +10,7 @@ import { addFile, addFiles, createText, deleteFile, importIpynb, readProject, re
 import { promises as fs, type BigIntStats } from 'node:fs'
 import { join } from 'node:path'
 import type { SyncContext } from './context.js'
-import { inspect, readRegular, sha256Hex } from './disk-io.js'
+import { inspect, readRegular, sha256Hex, type DiskEntry } from './disk-io.js'
 import { ingestNotebook, ingestText, parseIpynb } from './ingest.js'
 import { mimeOf } from './mime.js'
 import { IGNORE_FILE, nameProblem } from './names.js'
@@ -67,6 +67,8 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
   const emptyDirs: string[] = []
   const done = new Set<string>()
   let putOff = false
+  // A rescan looks at every path: their lstat calls run side by side (the thread pool's width), not one by one.
+  const looked = options.rescan === true ? await inspectAll(ctx.root, queue) : new Map<string, Promise<DiskEntry>>()
   const drain = async (): Promise<void> => {
     while (queue.length > 0) {
       const path = queue.pop()!
@@ -80,7 +82,8 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
       }
       let found: Awaited<ReturnType<typeof inspect>>
       try {
-        found = await inspect(file)
+        found = await (looked.get(path) ?? inspect(file))
+        looked.delete(path)
       } catch (err) {
         const tooLong = (err as NodeJS.ErrnoException).code === 'ENAMETOOLONG'
         ctx.problems.set(path, tooLong ? 'WORKSPACE_PATH_TOO_LONG' : 'WORKSPACE_IO_FAILED', tooLong ? 'the path is too long for this system; shorten it to sync it' : `cannot look at the file: ${(err as Error).message}`)
@@ -236,6 +239,21 @@ function changeEach(ctx: SyncContext, edits: ReadonlyArray<{ path: string; apply
   })
   ctx.stats.projectChanges++
   return done
+}
+
+/** The lstat results of many paths, 64 at a time; each promise settles (an error is kept for the reader). */
+async function inspectAll(root: string, paths: readonly string[]): Promise<Map<string, Promise<DiskEntry>>> {
+  const out = new Map<string, Promise<DiskEntry>>()
+  for (let i = 0; i < paths.length; i += 64) {
+    const chunk = paths.slice(i, i + 64).map((path) => {
+      const found = inspect(join(root, path))
+      found.catch(() => undefined) // read (and reported) by the loop
+      out.set(path, found)
+      return found.catch(() => undefined)
+    })
+    await Promise.all(chunk)
+  }
+  return out
 }
 
 /**
