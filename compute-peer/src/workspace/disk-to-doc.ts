@@ -10,7 +10,7 @@ import { addFile, addFiles, createText, deleteFile, importIpynb, readProject, re
 import { promises as fs, type BigIntStats } from 'node:fs'
 import { join } from 'node:path'
 import type { SyncContext } from './context.js'
-import { inspect, readRegular, sha256Hex, type DiskEntry } from './disk-io.js'
+import { inspect, inspectSync, readRegular, sha256Hex, type DiskEntry } from './disk-io.js'
 import { ingestNotebook, ingestText, parseIpynb } from './ingest.js'
 import { mimeOf } from './mime.js'
 import { IGNORE_FILE, nameProblem } from './names.js'
@@ -241,17 +241,24 @@ function changeEach(ctx: SyncContext, edits: ReadonlyArray<{ path: string; apply
   return done
 }
 
-/** The lstat results of many paths, 64 at a time; each promise settles (an error is kept for the reader). */
+/**
+ * The lstat results of many paths, 1,000 synchronous calls at a time with the event loop run between chunks
+ * (100,000 async lstat calls took 2.3 s here, the synchronous ones a fraction of that). An error is kept for
+ * the reader to report.
+ */
 async function inspectAll(root: string, paths: readonly string[]): Promise<Map<string, Promise<DiskEntry>>> {
   const out = new Map<string, Promise<DiskEntry>>()
-  for (let i = 0; i < paths.length; i += 64) {
-    const chunk = paths.slice(i, i + 64).map((path) => {
-      const found = inspect(join(root, path))
-      found.catch(() => undefined) // read (and reported) by the loop
-      out.set(path, found)
-      return found.catch(() => undefined)
-    })
-    await Promise.all(chunk)
+  for (let i = 0; i < paths.length; i += 1000) {
+    for (const path of paths.slice(i, i + 1000)) {
+      try {
+        out.set(path, Promise.resolve(inspectSync(join(root, path))))
+      } catch (err) {
+        const failed = Promise.reject(err as Error)
+        failed.catch(() => undefined) // read (and reported) by the loop
+        out.set(path, failed)
+      }
+    }
+    await new Promise((r) => setImmediate(r))
   }
   return out
 }
