@@ -13,7 +13,7 @@ import { keystrokeLatency } from './benchmarks/keystroke-latency.js'
 import { initialSync, type InitialSyncResult } from './benchmarks/initial-sync.js'
 import { automergeWebSocket } from './stacks/automerge-ws.js'
 import { quireLibp2p } from './stacks/quire-libp2p.js'
-import { ms, kib } from './lib/stats.js'
+import { ms, kib, summarize } from './lib/stats.js'
 import { loadAverage, mib } from './lib/proc.js'
 import { serverStacks } from './relay/harness.js'
 import { relayMemory } from './relay/relay-memory.js'
@@ -23,6 +23,7 @@ import type { Stack } from './stacks/stack.js'
 import { computeExecute } from './compute/compute-execute.js'
 import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
 import { browsersUnavailable } from './browser/browsers.js'
+import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -165,6 +166,39 @@ const benchmarks: Record<string, () => Promise<void>> = {
       r.runs.map((x) => [x.path, x.link, String(x.keystrokes), ms(x.latency.median), ms(x.latency.p90), ms(x.latency.p99), ms(x.latency.max), String(x.missing),
         ms(x.toFrame.median), ms(x.toFrame.p99), ms(x.localEcho.median), kib(x.webRtcBytes)]))
     for (const x of r.runs) console.log(`- ${x.path}: WebRTC connections at the end of the run: ${x.webRtc}; B's sync streams in the run: ${x.syncPaths}`)
+  },
+  // Issue 14: the project's files on disk kept in sync with its documents (compute-peer/src/workspace).
+  'workspace': async () => {
+    const samples = quick ? 10 : 50
+    const l = await workspaceLatency(samples)
+    const p = (name: string, xs: number[], target: string, limit: number) => {
+      const s = summarize(xs)
+      const p95 = [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)] ?? NaN
+      return [name, String(s.count), ms(s.median), ms(p95), ms(s.max), target, limit === 0 ? '' : p95 < limit ? 'yes' : 'no']
+    }
+    table(`One-line edit of a 100-line text file, ${samples} samples of each direction alternating, default timing (quiet period 100 ms; load ${loadAverage()})`,
+      ['path', 'samples', 'median', 'p95', 'max', 'target', 'met'], [
+        p('document to disk: member edit to the bytes in the file', l.docToDisk, 'p95 < 300 ms', 300),
+        p('disk to document: file written to the edit in the member\'s document', l.diskToDoc, 'p95 < 500 ms', 500),
+        p('floor: the same disk write to the raw @parcel/watcher event', l.watcherFloor, '', 0),
+      ])
+    const files = quick ? 100 : 1000
+    const c = await workspaceCheckout(files)
+    table(`\`git checkout\` of a branch changing ${files} files, to every file's new content in a second repo's documents (load ${loadAverage()})`,
+      ['files', 'time', 'project changes', 'files read', 'target', 'met'],
+      [[String(files), `${c.seconds.toFixed(2)} s`, String(c.projectChanges), String(c.filesRead), '< 5 s', c.seconds < 5 ? 'yes' : 'no']])
+    const count = quick ? 10_000 : 100_000
+    const texts = quick ? 500 : 2000
+    const bin = await workspaceRescan(count, 'binary')
+    const txt = await workspaceRescan(texts, 'text')
+    const row = (name: string, n: number, f: typeof bin.first, target: boolean) => [name, String(n), `${f.seconds.toFixed(2)} s`, String(f.filesRead), String(f.statOnly), mib(f.rssGrowth), mib(f.heapGrowth), target ? '< 2 s' : '', target ? (f.seconds < 2 ? 'yes' : 'no') : '']
+    table(`Start of a workspace over many small files (1,000 per folder; no second repo; load ${loadAverage()})`,
+      ['scan', 'files', 'time', 'files read', 'stat only', 'RSS growth', 'heap growth', 'target', 'met'], [
+        row('binary files, first scan (each read, hashed, stored as a blob entry)', count, bin.first, false),
+        row('binary files, rescan of the unchanged project (restart)', count, bin.unchanged, true),
+        row('text files, first scan (each read and made a text document)', texts, txt.first, false),
+        row('text files, rescan of the unchanged project (restart)', texts, txt.unchanged, false),
+      ])
   },
 }
 

@@ -2,7 +2,7 @@
  * A full walk of the workspace directory: every path the disk side should look at, without following links
  * and without descending into ignored directories (`.git/` may hold 100,000 files).
  */
-import { promises as fs } from 'node:fs'
+import { promises as fs, type Dirent } from 'node:fs'
 import { join } from 'node:path'
 import type { IgnoreRules } from './names.js'
 
@@ -17,14 +17,18 @@ export async function scanWorkspace(root: string, rules: IgnoreRules, under = ''
   const paths: string[] = []
   const emptyDirs: string[] = []
   const walk = async (rel: string): Promise<void> => {
-    let names: Buffer[]
+    let dirents: Array<Dirent<Buffer>>
     try {
-      names = await fs.readdir(rel === '' ? root : join(root, rel), { encoding: 'buffer' })
-    } catch {
+      // The entries' types come with the listing (no lstat per file: a rescan of 100,000 files is listings only).
+      dirents = await fs.readdir(rel === '' ? root : join(root, rel), { encoding: 'buffer', withFileTypes: true })
+    } catch (err) {
+      // A directory whose path is too long for the system is reported as one path (WORKSPACE_PATH_TOO_LONG).
+      if ((err as NodeJS.ErrnoException).code === 'ENAMETOOLONG' && rel !== '') paths.push(rel)
       return // gone meanwhile, or unreadable: the paths below it are looked at when they change
     }
     let kept = 0
-    for (const raw of names) {
+    for (const dirent of dirents) {
+      const raw = dirent.name
       // A name that is not UTF-8 decodes with U+FFFD, which the name check refuses (WORKSPACE_BAD_NAME).
       const name = raw.toString('utf8')
       const path = rel === '' ? name : `${rel}/${name}`
@@ -33,8 +37,7 @@ export async function scanWorkspace(root: string, rules: IgnoreRules, under = ''
         kept++
         continue
       }
-      const stats = await fs.lstat(join(root, path)).catch(() => undefined)
-      const isDir = stats?.isDirectory() === true
+      const isDir = dirent.isDirectory()
       if (rules.ignores(path, isDir)) continue
       kept++
       if (isDir) await walk(path)

@@ -18,6 +18,12 @@ export interface FileRecord {
   size: number
   /** Text and notebook: the document heads the bytes on disk correspond to. */
   heads?: string[]
+  /**
+   * The file's mtime and ctime in nanoseconds (decimal) when its bytes were last read; a rescan does not read
+   * a file whose size and times are still these (W22). ctime too, because a program can set mtime back.
+   */
+  mtimeNs?: string
+  ctimeNs?: string
 }
 
 interface StateFile {
@@ -30,6 +36,7 @@ export class StateStore {
   readonly #byId = new Map<string, FileRecord>()
   readonly #byPath = new Map<string, FileRecord>()
   #dirty = false
+  #totalBytes = 0
 
   constructor(file: string) {
     this.#file = file
@@ -66,6 +73,7 @@ export class StateStore {
   set(record: FileRecord): void {
     const before = this.#byId.get(record.id)
     if (before !== undefined && this.#byPath.get(before.path) === before) this.#byPath.delete(before.path)
+    this.#totalBytes += record.size - (before?.size ?? 0)
     this.#byId.set(record.id, record)
     this.#byPath.set(record.path, record)
     this.#dirty = true
@@ -74,15 +82,14 @@ export class StateStore {
   delete(id: string): void {
     const before = this.#byId.get(id)
     if (before === undefined) return
+    this.#totalBytes -= before.size
     this.#byId.delete(id)
     if (this.#byPath.get(before.path) === before) this.#byPath.delete(before.path)
     this.#dirty = true
   }
 
   totalBytes(): number {
-    let total = 0
-    for (const r of this.#byId.values()) total += r.size
-    return total
+    return this.#totalBytes
   }
 
   get size(): number {

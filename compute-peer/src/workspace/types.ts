@@ -92,6 +92,12 @@ export interface WorkspaceStats {
   echoWrites: number
   /** Full rescans of the directory (start, watcher overflow or error). */
   rescans: number
+  /** Changes made to the project document from disk; a batch of disk events makes a few, not one per file (W21). */
+  projectChanges: number
+  /** Files a rescan did not read because their size, mtime and ctime were what the record saw (W22). */
+  statOnly: number
+  /** Files read (opened and hashed) from disk. */
+  filesRead: number
 }
 
 /** The blob store the workspace reads blob entries from and puts new binary files into (`BlobStore` fits). */

@@ -28,7 +28,7 @@ export async function startWorkspace(init: WorkspaceInit): Promise<Workspace> {
 
 class ProjectWorkspace implements Workspace {
   readonly dir: string
-  readonly stats: WorkspaceStats = { filesWritten: 0, filesRemoved: 0, filesMoved: 0, changesFromDisk: 0, unchangedReads: 0, echoWrites: 0, rescans: 0 }
+  readonly stats: WorkspaceStats = { filesWritten: 0, filesRemoved: 0, filesMoved: 0, changesFromDisk: 0, unchangedReads: 0, echoWrites: 0, rescans: 0, projectChanges: 0, statOnly: 0, filesRead: 0 }
   readonly #init: WorkspaceInit
   readonly #timing: WorkspaceTiming
   readonly #abort = new AbortController()
@@ -227,9 +227,13 @@ class ProjectWorkspace implements Workspace {
           this.#rescan = false
           this.stats.rescans++
           const scan = await scanWorkspace(this.dir, this.#rules)
-          for (const p of [...scan.paths, ...scan.emptyDirs]) this.#dirty.add(p)
-          for (const r of this.#records.all()) this.#dirty.add(r.path)
-          this.#now = true
+          const all = new Set([...this.#dirty, ...scan.paths, ...scan.emptyDirs])
+          for (const r of this.#records.all()) all.add(r.path)
+          this.#dirty.clear()
+          this.#firstEventAt = 0
+          // Read as a rescan: files whose size and times the records know are not read (W22).
+          await readDisk(ctx, all, { rescan: true })
+          this.#docsDirty = true
         }
         if (this.#now && this.#dirty.size > 0) {
           this.#now = false

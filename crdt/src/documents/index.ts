@@ -27,6 +27,7 @@ export {
   addFile,
   renameFile,
   renamePath,
+  addFiles,
   deleteFile,
   deletePath,
   setBlob,

@@ -33,12 +33,17 @@ export type NewFile = {
 
 /** Adds a file or folder; returns its id. Its parent folders need not exist (they are implied). */
 export function addFile(doc: ProjectDoc, file: NewFile): string {
-  const files = filesOf(doc)
   const path = requirePath(file.path)
-  const id = file.id === undefined ? newId() : requireId(file.id, 'A file id')
-  if (files[id] !== undefined) throw new CrdtError('INVALID_ARGUMENT', `A file with id "${id}" already exists; pick another id.`)
   const live = liveEntries(doc)
   requireFree(live, [path], new Set(), file.kind === 'folder')
+  return addChecked(doc, file, path)
+}
+
+/** Adds a file whose path was checked against the live entries. */
+function addChecked(doc: ProjectDoc, file: NewFile, path: string): string {
+  const files = filesOf(doc)
+  const id = file.id === undefined ? newId() : requireId(file.id, 'A file id')
+  if (files[id] !== undefined) throw new CrdtError('INVALID_ARGUMENT', `A file with id "${id}" already exists; pick another id.`)
   const entry: StoredFileEntry = { path: atom(path), kind: atom(file.kind), createdAt: requireTime(file.createdAt ?? Date.now(), 'createdAt') }
   if (file.createdBy !== undefined) entry.createdBy = atom(requirePeerId(file.createdBy, 'createdBy'))
   if (file.chatUrl != null) entry.chatUrl = atom(requireUrl(file.chatUrl, 'chatUrl'))
@@ -47,6 +52,40 @@ export function addFile(doc: ProjectDoc, file: NewFile): string {
   else if (file.kind !== 'folder') throw new CrdtError('INVALID_ARGUMENT', 'A file kind must be text, notebook, blob or folder.')
   files[id] = entry
   return id
+}
+
+/**
+ * Adds many files in one change, checking each against the entries before it and the ones added so far as
+ * `addFile` does, but reading the document's entries once (`addFile` in a loop reads them per file). Returns,
+ * per file, its id or the error that refused it; a refused file changes nothing and the rest are added.
+ */
+export function addFiles(doc: ProjectDoc, files: readonly NewFile[]): Array<string | CrdtError> {
+  const taken = new Set<string>()
+  const filePaths = new Set<string>()
+  const dirs = new Set<string>()
+  const note = (path: string, kind: string): void => {
+    taken.add(path)
+    if (kind !== 'folder') filePaths.add(path)
+    for (const dir of ancestorPaths(path)) dirs.add(dir)
+  }
+  for (const e of liveEntries(doc)) note(e.path, e.kind)
+  return files.map((file) => {
+    try {
+      const path = requirePath(file.path)
+      if (taken.has(path) || (file.kind !== 'folder' && dirs.has(path))) {
+        throw new CrdtError('INVALID_ARGUMENT', `"${path}" already exists; pick another name or delete it first.`)
+      }
+      const fileAbove = ancestorPaths(path).find((dir) => filePaths.has(dir))
+      if (fileAbove !== undefined) throw new CrdtError('INVALID_ARGUMENT', `"${fileAbove}" is a file, so "${path}" cannot be inside it.`)
+      // The checks are done: addFile's own (which reads every entry) would find the same.
+      const id = addChecked(doc, file, path)
+      note(path, file.kind)
+      return id
+    } catch (err) {
+      if (err instanceof CrdtError) return err
+      throw err
+    }
+  })
 }
 
 /**
