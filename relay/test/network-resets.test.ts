@@ -108,7 +108,7 @@ describe('network errors do not end a daemon', () => {
     expect(await healthy(r)).toBe(true)
   })
 
-  it('[L22] relays and a compute peer stay up through 200 seeded resets and three restarts of the federated relay', async () => {
+  it('[L22] relays and a compute peer stay up through 100 seeded resets (200 in the long run) and three restarts of the federated relay', async () => {
     const seed = Number(process.env['QUIRE_RESET_SEED'] ?? 22)
     const random = seededRandom(seed)
     const sub = (): (() => number) => seededRandom(Math.floor(random() * 2 ** 32))
@@ -120,7 +120,7 @@ describe('network errors do not end a daemon', () => {
     const [tcpA, wsA, tcpB, wsB] = [await freePort(), await freePort(), await freePort(), await freePort()]
     const proxies: ResetProxy[] = []
     const proxy = async (target: number, stallFraction = 0): Promise<number> => {
-      const p = new ResetProxy(target, sub(), { stallFraction })
+      const p = new ResetProxy(target, sub(), { stallFraction, stallFirst: stallFraction > 0 })
       proxies.push(p)
       cleanups.push(() => p.close())
       return p.listen()
@@ -158,7 +158,12 @@ describe('network errors do not end a daemon', () => {
       `/ip4/127.0.0.1/tcp/${toC}/p2p/${computeId}`,
     ]
     const resets = (): number => proxies.reduce((n, p) => n + p.counts.resets, 0)
-    const TARGET = 200
+    // A count, not a time: 100 resets reach every phase; the long run does 200.
+    const TARGET = Number(process.env['QUIRE_RESET_TARGET'] ?? (process.env['QUIRE_LONG'] === '1' ? 200 : 100))
+    // Every wait below shares one deadline inside the test's timeout, so a slow machine fails with a message
+    // instead of running past it.
+    const deadline = Date.now() + Number(process.env['QUIRE_RESET_WAIT_MS'] ?? 360_000)
+    const left = (): number => Math.max(1_000, deadline - Date.now())
     let stop = false
     // Members dial through the proxies, write a document when connected, hang up, and dial again.
     const memberLoop = async (c: Client, rnd: () => number): Promise<void> => {
@@ -174,7 +179,9 @@ describe('network errors do not end a daemon', () => {
           }
           await conn.close().catch(() => {})
         } catch {
-          // Reset: dial again.
+          // Reset: dial again, after a breath (a refused dial fails at once; this loop must not hog the CPU the
+          // daemons need).
+          await new Promise((r) => setTimeout(r, 10))
         }
       }
     }
@@ -182,22 +189,39 @@ describe('network errors do not end a daemon', () => {
     for (const m of members) cleanups.push(() => m.stop())
     const loops = members.map((m) => memberLoop(m, sub()))
 
-    // Kill the federated relay at three points of the schedule and restart it; A redials through the proxy.
-    for (const mark of [50, 100, 150]) {
-      await waitUntil(() => resets() >= mark || relayA.proc.hasExited || compute.hasExited, 240_000, `${mark} resets`)
-      if (relayA.proc.hasExited || compute.hasExited) break
-      await relayB.proc.kill('SIGKILL')
-      relayB = await startB()
-    }
     const stalls = (): number => proxies.reduce((n, p) => n + p.counts.byPhase.stall, 0)
-    await waitUntil(() => (resets() >= TARGET && stalls() > 0) || relayA.proc.hasExited || compute.hasExited, 240_000, `${TARGET} resets`)
-    stop = true
-    await Promise.all(loops)
+    try {
+      // Kill the federated relay at three points of the schedule and restart it; A redials through the proxy.
+      for (const mark of [TARGET / 4, TARGET / 2, (3 * TARGET) / 4]) {
+        await waitUntil(() => resets() >= mark || relayA.proc.hasExited || compute.hasExited, left(), `${mark} resets`)
+        if (relayA.proc.hasExited || compute.hasExited) break
+        await relayB.proc.kill('SIGKILL')
+        relayB = await startB()
+      }
+      await waitUntil(() => resets() >= TARGET || relayA.proc.hasExited || compute.hasExited, left(), `${TARGET} resets`)
+      // A's first dial to B was left unanswered, and libp2p gave up on it. If A has not dialed B again since
+      // (its redial backs off), reset what is left unanswered now, as a restarted B would: the path that
+      // crashed relays (an abandoned dial whose socket the server later resets).
+      const toBProxy = proxies[0]!
+      if (stalls() === 0) {
+        await waitUntil(() => toBProxy.stalled > 0 || stalls() > 0, left(), 'a dial of B left unanswered')
+        toBProxy.resetStalled()
+      }
+      await new Promise((r) => setTimeout(r, 2_000)) // time for a crash to happen
+    } finally {
+      // The members' loops end however the waits ended: left running they would keep dialing after the test.
+      stop = true
+      await Promise.all(loops)
+      const phases = proxies.reduce((acc, p) => {
+        for (const [k, v] of Object.entries(p.counts.byPhase)) acc[k] = (acc[k] ?? 0) + v
+        return acc
+      }, {} as Record<string, number>)
+      process.stderr.write(`seed ${seed}: ${resets()} resets of ${proxies.reduce((n, p) => n + p.counts.connections, 0)} connections, by phase ${JSON.stringify(phases)}\n`)
+    }
     const byPhase = proxies.reduce((acc, p) => {
       for (const [k, v] of Object.entries(p.counts.byPhase)) acc[k] = (acc[k] ?? 0) + v
       return acc
     }, {} as Record<string, number>)
-    process.stderr.write(`seed ${seed}: ${resets()} resets by phase ${JSON.stringify(byPhase)}\n`)
 
     expect(relayA.proc.hasExited).toBe(false)
     expect(compute.hasExited).toBe(false)

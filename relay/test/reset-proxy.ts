@@ -34,7 +34,7 @@ export class ResetProxy {
   #targetPort: number
   #stalled: Socket[] = []
 
-  constructor(targetPort: number, private readonly random: () => number, private readonly options: { passFraction?: number; stallFraction?: number } = {}) {
+  constructor(targetPort: number, private readonly random: () => number, private readonly options: { passFraction?: number; stallFraction?: number; stallFirst?: boolean } = {}) {
     this.#targetPort = targetPort
     this.#server = createServer((client) => this.#accept(client))
   }
@@ -47,6 +47,20 @@ export class ResetProxy {
     return (this.#server.address() as { port: number }).port
   }
 
+  /** Connections accepted and left unanswered, not reset yet. */
+  get stalled(): number {
+    return this.#stalled.length
+  }
+
+  /** Resets the connections left unanswered (as the next connection does): a server that restarted. */
+  resetStalled(): void {
+    for (const s of this.#stalled.splice(0)) {
+      this.counts.resets++
+      this.counts.byPhase.stall++
+      s.resetAndDestroy()
+    }
+  }
+
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy()
     await new Promise((r) => this.#server.close(r))
@@ -55,12 +69,11 @@ export class ResetProxy {
   #accept(client: Socket): void {
     this.counts.connections++
     this.#sockets.add(client)
-    for (const s of this.#stalled.splice(0)) {
-      this.counts.resets++
-      this.counts.byPhase.stall++
-      s.resetAndDestroy()
-    }
-    if (this.random() < (this.options.stallFraction ?? 0)) {
+    this.resetStalled()
+    // The first connection is left unanswered when asked (`stallFirst`), so a run has at least one whatever
+    // the random draws; then a fraction of them.
+    const first = this.counts.connections === 1 && this.options.stallFirst === true
+    if (first || this.random() < (this.options.stallFraction ?? 0)) {
       client.on('error', () => {})
       client.on('close', () => this.#sockets.delete(client))
       this.#stalled.push(client)
