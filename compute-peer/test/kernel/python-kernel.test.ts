@@ -58,7 +58,10 @@ describe('python3 kernel in the sandbox', () => {
   })
 
   it('a cell queued behind an error is aborted, one sent after the error reply runs', async () => {
-    const [failed, queued] = await Promise.all([executeCollect(tk.kernel, 'raise RuntimeError("x")'), executeCollect(tk.kernel, '"queued"')])
+    // The failing cell runs for a second before it raises, so the second request is surely queued behind it
+    // when the error comes (sent together, a loaded machine could deliver it after the error reply, and then
+    // it rightly runs).
+    const [failed, queued] = await Promise.all([executeCollect(tk.kernel, 'import time\ntime.sleep(1)\nraise RuntimeError("x")'), executeCollect(tk.kernel, '"queued"')])
     expect(failed.reply.status).toBe('error')
     expect(queued.reply.status).toBe('aborted')
     expect(queued.outputs).toEqual([])
