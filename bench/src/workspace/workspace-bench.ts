@@ -14,7 +14,7 @@ import { MemoryLevel } from 'memory-level'
 import { BlobStore } from '@quire/node'
 import { addFile, createProject, createText, readProject, type ProjectDoc, type TextDoc } from '@quire/crdt'
 import { startWorkspace, type Workspace } from '@quire/compute-peer'
-import { adapterPair } from './pair.js'
+import { adapterPair } from '@quire/compute-peer/testing'
 
 const OWNER = '12D3KooWOwnerPeerIdForWorkspaceBench'
 const now = (): number => performance.now()

@@ -3,3 +3,4 @@ export { startTestKernel, executeCollect, type TestKernel, type StartTestKernelO
 export { computeCliPath, notebookMemberPath, startComputeProcess, startNotebookMember, type ComputeProcessInfo } from './compute-process.js'
 export type { MemberCellReport, NotebookMemberCommands } from './notebook-member.js'
 export { measureKernel, type KernelMeasurement } from './measure-kernel.js'
+export { adapterPair } from './adapter-pair.js'

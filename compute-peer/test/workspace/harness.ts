@@ -12,7 +12,7 @@ import { MemoryLevel } from 'memory-level'
 import { BlobStore } from '@quire/node'
 import { addFile, createNotebook, createProject, createText, insertCell, readProject, readText, type FileEntry, type NotebookDoc, type ProjectDoc, type TextDoc } from '@quire/crdt'
 import { startWorkspace, type Workspace, type WorkspaceInit } from '../../src/index.js'
-import { adapterPair } from './pair-network.js'
+import { adapterPair } from '../../src/testing/adapter-pair.js'
 
 export const OWNER = '12D3KooWOwnerPeerIdForWorkspaceTests'
 export const COMPUTE = '12D3KooWComputePeerIdForTests'
