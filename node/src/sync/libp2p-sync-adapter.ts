@@ -62,6 +62,12 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
   readonly #links = new Map<string, SyncLink>()
   /** Peers the repo has been told about with `peer-candidate` and not yet with `peer-disconnected`. */
   readonly #announced = new Set<string>()
+  /**
+   * The connection a sync stream to each peer is being opened on. One open at a time per peer (Y2): two in
+   * flight on equal connections reach the peer in either order, and if each end kept the one it saw last,
+   * the two would close each other's stream and reopen forever.
+   */
+  readonly #opening = new Map<string, Connection>()
   /** Peers whose streams we do not read for now ({@link pausePeer}). */
   readonly #paused = new Set<string>()
   #topologyId: string | undefined
@@ -190,6 +196,8 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
     if (this.#stopped || this.#self > remote) return
     const current = this.#links.get(remote)
     if (current !== undefined && !current.closed && syncPathRank(current.connection) <= syncPathRank(connection)) return
+    const pending = this.#opening.get(remote)
+    if (pending !== undefined && syncPathRank(pending) <= syncPathRank(connection)) return
     void this.#open(connection)
   }
 
@@ -200,16 +208,22 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
    */
   async #open(connection: Connection, tried: ReadonlySet<string> = new Set()): Promise<void> {
     const remote = connection.remotePeer.toString()
+    this.#opening.set(remote, connection)
+    let stream: Stream
     try {
-      const stream = await connection.newStream(SYNC_PROTOCOL, { runOnLimitedConnection: true })
-      this.#attach(stream, connection, this.#self)
+      stream = await connection.newStream(SYNC_PROTOCOL, { runOnLimitedConnection: true })
     } catch {
+      const superseded = this.#opening.get(remote) !== connection
+      if (!superseded) this.#opening.delete(remote)
       const live = this.#links.get(remote)
-      if (this.#stopped || (live !== undefined && !live.closed)) return
+      if (this.#stopped || superseded || (live !== undefined && !live.closed)) return
       const failed = new Set([...tried, connection.id])
       const next = this.#bestConnection(remote, failed)
       if (next !== undefined) void this.#open(next, failed)
+      return
     }
+    if (this.#opening.get(remote) === connection) this.#opening.delete(remote)
+    this.#attach(stream, connection, this.#self)
   }
 
   /** The open connection to `remote` the sync stream should use (Y27): direct before relayed, then the oldest. */
@@ -317,7 +331,7 @@ export class Libp2pSyncAdapter extends NetworkAdapter {
   // A stream can close while its connection lives on (the peer's repo restarted, or another connection
   // replaced it): the opener opens a fresh one, on the best connection left (Y27), so the pair keeps syncing.
   #reopenIfStillConnected(remote: string): void {
-    if (this.#self > remote) return
+    if (this.#self > remote || this.#opening.has(remote)) return
     const connection = this.#bestConnection(remote)
     if (connection !== undefined) void this.#open(connection)
   }
