@@ -17,6 +17,11 @@ import { KernelSlots } from '../executor/kernel-slots.js'
 import { ProjectExecutor } from '../executor/project-executor.js'
 import type { ExecutorEnvironment } from '../executor/types.js'
 import { createKernelLauncher } from '../kernel/launcher.js'
+import { probeSandboxHost } from '../sandbox/capabilities.js'
+import { resolveSandboxUser } from '../sandbox/sandbox-user.js'
+import { runnerAccess } from '../workspace/runner/access.js'
+import { workspaceService } from '../workspace/runner/service.js'
+import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../workspace/types.js'
 import { ComputeHosting } from '../projects/compute-hosting.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
@@ -27,6 +32,8 @@ export interface StartComputePeerOptions {
   readonly log?: (line: string) => void
   /** A kernel launcher to use instead of the real one (tests). */
   readonly launcher?: KernelLauncher
+  /** The workspace's limits and timing (tests shorten them). */
+  readonly workspace?: { readonly limits?: Partial<WorkspaceLimits>; readonly timing?: Partial<WorkspaceTiming> }
 }
 
 /** A running compute peer. */
@@ -68,11 +75,11 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     for (const c of cleanup.splice(0).reverse()) await Promise.resolve(c()).catch(() => {})
   }
   try {
-    const launcher = options.launcher ?? await createKernelLauncher({
-      stateDir: config.dataDir,
-      unsafeNoSandbox: config.unsafeNoSandbox,
-      ...(config.sandboxUser !== undefined && { sandboxUser: config.sandboxUser }),
-    })
+    // One probe of the host for everything run in the sandbox: kernels and the workspace runners (S5).
+    const sandboxUser = await resolveSandboxUser(config.sandboxUser)
+    const host = await probeSandboxHost(sandboxUser ? { user: sandboxUser } : {})
+    if (sandboxUser !== undefined) log(`[quire-compute] started as root: code and the workspace run as the unprivileged user ${sandboxUser.name} (uid ${sandboxUser.uid})`)
+    const launcher = options.launcher ?? await createKernelLauncher({ stateDir: config.dataDir, unsafeNoSandbox: config.unsafeNoSandbox, host })
     cleanup.push(() => launcher.stopAll())
     const kernels = await launcher.specs()
     const index = new ProjectIndex({ onProblem: (p) => log(`[quire-compute] ${p.code} in ${p.project}: ${p.message}`) })
@@ -90,9 +97,16 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     await blobs.start()
     cleanup.push(() => blobs.stop())
     const storage = new LevelStorageAdapter(db, { sublevel: 'docs', sync: true, closeDatabase: false })
+    const members = accessShareConfig({ index, log: (r) => log(`[quire-compute] ${r.code}: refused document ${r.documentId} to peer ${r.peer}`) })
+    // Each served project's workspace runner is a local peer of this repo (W31): it sees its project's documents only.
+    const runners = new Map<string, DocumentId>()
+    const runnerMay = runnerAccess(index, runners)
     const q = await createQuireRepo({
       libp2p: node, storage,
-      shareConfig: accessShareConfig({ index, log: (r) => log(`[quire-compute] ${r.code}: refused document ${r.documentId} to peer ${r.peer}`) }),
+      shareConfig: {
+        announce: async (peer, id) => (id !== undefined ? runnerMay(peer, id) : undefined) ?? members.announce(peer, id),
+        access: async (peer, id) => runnerMay(peer, id) ?? members.access(peer, id),
+      },
       // A29: changes from peers without a write grant never reach our documents, so a reader cannot queue a
       // cell here; the executor's own writer check on `requestedBy` (A32) is the second line.
       wrapNetwork: [accessWriteFilter({ index, log: (d) => log(`[quire-compute] ${d.code}: dropped ${d.changes} changes to ${d.documentId} from ${d.peer} (no write grant in project ${d.project})`) })],
@@ -115,11 +129,17 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       limits: config.limits, idleTimeoutMs: config.idleTimeoutMs, offer,
       log: (line) => log(`[quire-compute] ${line}`),
     }
+    const services = [workspaceService({
+      host, blobs: workspaceBlobs(store, blobs, node, index, () => [...executors.keys()]), runners,
+      ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
+      ...options.workspace,
+    })]
     let stopping: Promise<void> | undefined
     const serve = async (id: DocumentId, owner: string | undefined): Promise<void> => {
       if (executors.has(id) || stopping !== undefined) return
       const executor = new ProjectExecutor({
         repo: q.repo, index, project: id, env, workRoot: join(config.dataDir, 'projects'), networkAllowed: config.allowNetwork,
+        services, stateRoot: join(config.dataDir, 'services'),
         provisionalReaders: owner === undefined ? relays : [owner, ...relays],
         ...(owner !== undefined && { owner }),
       })
@@ -178,5 +198,32 @@ function parseProject(entry: string): { id: DocumentId; owner?: string } {
     return { id: interpretAsDocumentId(project as AnyDocumentId), ...(owner !== undefined && { owner }) }
   } catch {
     throw new ComputeError('COMPUTE_CONFIG_INVALID', `${JSON.stringify(project)} is not a project id or automerge: URL; copy it from the project's settings in the web app`)
+  }
+}
+
+/**
+ * The blobs a workspace runner reads and stores: this peer's blob store; a blob it lacks is fetched from a
+ * connected peer that is a member of a project served here (the member whose file entry names it has it).
+ */
+function workspaceBlobs(store: BlobStore, service: BlobService, node: { getConnections(): Array<{ remotePeer: { toString(): string } & Parameters<BlobService['fetch']>[0] }> }, index: ProjectIndex, served: () => DocumentId[]): WorkspaceBlobs {
+  return {
+    get: (hash) => store.get(hash),
+    put: (bytes) => store.put(bytes),
+    async fetch(hash, signal) {
+      const seen = new Set<string>()
+      for (const { remotePeer } of node.getConnections()) {
+        const id = remotePeer.toString()
+        if (seen.has(id) || signal.aborted) continue
+        seen.add(id)
+        const member = (await Promise.all(served().map((p) => index.canRead(p, id, Date.now())))).some(Boolean)
+        if (!member) continue
+        const bytes = await service.fetch(remotePeer, hash, { signal }).catch(() => undefined)
+        if (bytes !== undefined) {
+          await store.put(bytes, hash).catch(() => undefined)
+          return bytes
+        }
+      }
+      return undefined
+    },
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import type { AutomergeUrl, DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
 import { readProject, type NotebookDoc, type ProjectDoc } from '@quire/crdt'
 import { canCompute, readProjectLinks, type Membership, type ProjectIndex } from '@quire/node'
+import type { ProjectService, ProjectServiceFactory } from '../runtime/service.js'
 import { NotebookExecutor } from './notebook-executor.js'
 import type { ExecutorEnvironment } from './types.js'
 
@@ -30,6 +31,10 @@ export interface ProjectExecutorInit {
   readonly networkAllowed: boolean
   /** How often the grants are checked for a change of this peer's role, ms. Default 1000. */
   readonly checkMs?: number
+  /** Services started while the project is served (the workspace, ...); see `runtime/service.ts`. */
+  readonly services?: readonly ProjectServiceFactory[]
+  /** Services keep their per-project state under `<stateRoot>/<service>/<project id>`. Default `<workRoot>/../services`. */
+  readonly stateRoot?: string
 }
 
 /** Why the project is not served, as logged and reported. */
@@ -39,6 +44,8 @@ export class ProjectExecutor {
   readonly #init: ProjectExecutorInit
   readonly #notebooks = new Map<DocumentId, NotebookExecutor>()
   readonly #pending = new Set<DocumentId>()
+  #services: ProjectService[] = []
+  #servicesAbort: AbortController | undefined
   #project: DocHandle<ProjectDoc> | undefined
   #serving = false
   #refusal: ProjectRefusal | undefined
@@ -62,6 +69,11 @@ export class ProjectExecutor {
 
   get notebooks(): ReadonlyMap<DocumentId, NotebookExecutor> {
     return this.#notebooks
+  }
+
+  /** The services running for the project now. */
+  get services(): readonly ProjectService[] {
+    return this.#services
   }
 
   get workdir(): string {
@@ -110,7 +122,10 @@ export class ProjectExecutor {
       if (this.#serving) await this.#unserve()
       return
     }
-    this.#serving = true
+    if (!this.#serving) {
+      this.#serving = true
+      await this.#startServices()
+    }
     await this.#syncNotebooks(handle)
   }
 
@@ -183,7 +198,37 @@ export class ProjectExecutor {
     this.#serving = false
     const executors = [...this.#notebooks.values()]
     this.#notebooks.clear()
-    await Promise.all(executors.map((e) => e.stop()))
+    this.#servicesAbort?.abort()
+    const services = this.#services
+    this.#services = []
+    await Promise.all([
+      ...executors.map((e) => e.stop()),
+      ...services.map((s) => s.stop().catch((err: unknown) => this.#log(`stopping ${s.name} of ${this.#init.project}: ${(err as Error).message}`))),
+    ])
+  }
+
+  async #startServices(): Promise<void> {
+    const { project, repo, env } = this.#init
+    const abort = new AbortController()
+    this.#servicesAbort = abort
+    const stateRoot = this.#init.stateRoot ?? join(this.#init.workRoot, '..', 'services')
+    const context = {
+      project, repo, workdir: this.workdir, peerId: env.peerId, signal: abort.signal,
+      stateDir: (service: string) => join(stateRoot, service, project),
+      network: () => this.#network(),
+      isWriter: this.#isWriter,
+      canRead: (peer: string) => this.#init.index.canRead(project, peer, Date.now()),
+      log: (line: string) => this.#log(line),
+    }
+    for (const factory of this.#init.services ?? []) {
+      try {
+        const service = await factory(context)
+        if (abort.signal.aborted) await service.stop()
+        else this.#services.push(service)
+      } catch (err) {
+        this.#log(`a service of project ${project} could not start: ${(err as Error).message}`)
+      }
+    }
   }
 
   #log(line: string): void {

@@ -27,6 +27,11 @@ export interface SpawnSandboxedOptions extends SandboxMounts {
   readonly host: SandboxHost
   /** Run without bubblewrap (limits still apply). Never the default: code then sees the whole machine. */
   readonly unsafeNoSandbox?: boolean
+  /**
+   * The command talks to us over its stdin and stdout ({@link SandboxedProcess.stdin}, `stdout`): a helper
+   * process such as the workspace's disk side. Otherwise stdin is closed and stdout is only kept as the tail.
+   */
+  readonly pipes?: boolean
 }
 
 const STATUS_FD = 3
@@ -91,12 +96,12 @@ export class SandboxedProcess {
   /** Resolves once the command and everything it started are gone. */
   readonly exited: Promise<SandboxExit>
 
-  private constructor(child: ChildProcess, cgroup: KernelCgroup | undefined, limits: KernelLimits, sandboxed: boolean) {
+  private constructor(child: ChildProcess, cgroup: KernelCgroup | undefined, limits: KernelLimits, sandboxed: boolean, pipes: boolean) {
     this.#child = child
     this.#sandboxed = sandboxed
     this.#cgroup = cgroup
     this.#limits = limits
-    for (const stream of [child.stdout, child.stderr]) {
+    for (const stream of pipes ? [child.stderr] : [child.stdout, child.stderr]) {
       stream?.on('data', (chunk: Buffer) => {
         this.#output = (this.#output + chunk.toString('utf8')).slice(-OUTPUT_TAIL)
       })
@@ -155,7 +160,7 @@ export class SandboxedProcess {
     const child = spawn('/bin/sh', ['-c', ENTER_CGROUPS, 'quire-sandbox', ...(cgroup?.procsFiles ?? []), '--', ...command], {
       // Its own process group, so a kill reaches everything that did not set up a session of its own.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', sandboxed ? 'pipe' : 'ignore'],
+      stdio: [options.pipes === true ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', sandboxed ? 'pipe' : 'ignore'],
       cwd: options.workdir,
       env: options.unsafeNoSandbox || !host.bwrap ? { ...options.env } : { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     })
@@ -165,7 +170,7 @@ export class SandboxedProcess {
       pipe.on('error', () => undefined) // bubblewrap gone before reading: its exit says why
       pipe.end(Buffer.from(args.map((arg) => `${arg}\0`).join(''), 'utf8'))
     }
-    const spawned = new SandboxedProcess(child, cgroup, limits, sandboxed)
+    const spawned = new SandboxedProcess(child, cgroup, limits, sandboxed, options.pipes === true)
     try {
       await new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve)
@@ -176,6 +181,16 @@ export class SandboxedProcess {
       throw error
     }
     return spawned
+  }
+
+  /** The command's stdin, with `pipes` (else null). */
+  get stdin(): Writable | null {
+    return this.#child.stdin
+  }
+
+  /** The command's stdout: with `pipes` ours to read; otherwise only its tail is kept in {@link output}. */
+  get stdout(): Readable | null {
+    return this.#child.stdout
   }
 
   /** The outer process id (its process group id too). */

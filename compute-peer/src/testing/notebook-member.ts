@@ -10,15 +10,19 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
-import type { DocHandle } from '@automerge/automerge-repo'
+import type { AutomergeUrl, DocHandle } from '@automerge/automerge-repo'
 import {
   addFile,
   appendGrantEntries,
   createNotebook,
+  createText,
   insertCell,
+  readProject,
+  readText,
   readNotebook,
   setExecutionState,
   type NotebookDoc,
+  type TextDoc,
 } from '@quire/crdt'
 import { serveCommands } from '@quire/node/testing'
 
@@ -32,6 +36,12 @@ export interface NotebookMemberCommands {
   runCell: { params: { source: string }; result: string }
   /** A cell's execution status and outputs, each output's text cut to `keep` characters (default 2000). */
   cell: { params: { id: string; keep?: number }; result: MemberCellReport }
+  /** Adds a text file to the project. */
+  addText: { params: { path: string; content: string }; result: null }
+  /** The project's files: path, kind and who made the entry. */
+  files: { params: undefined; result: Array<{ path: string; kind: string; createdBy: string }> }
+  /** A text file's content, or null when there is no text file at `path`. */
+  readText: { params: { path: string }; result: string | null }
   /** This process's memory after a garbage collection, bytes. */
   memory: { params: undefined; result: { rss: number; heapUsed: number } }
 }
@@ -83,6 +93,23 @@ async function main(): Promise<void> {
         return { type: o.output_type, ...(o.output_type === 'stream' && { name: o.name }), length: text.length, ...keep(text, n) }
       })
       return { status: cell.execution.status, outputs }
+    },
+    addText: (params) => {
+      const { path, content } = params as { path: string; content: string }
+      const text = q.repo.create<TextDoc>(createText(content))
+      project.project.change((d) => { addFile(d, { path, kind: 'text', url: text.url }) })
+      return null
+    },
+    files: () => {
+      const read = readProject(project.project.doc())
+      return read.ok ? read.value.files.map((f) => ({ path: f.displayPath, kind: f.kind, createdBy: f.createdBy ?? '' })) : []
+    },
+    readText: async (params) => {
+      const read = readProject(project.project.doc())
+      const entry = read.ok ? read.value.files.find((f) => f.displayPath === (params as { path: string }).path && f.kind === 'text') : undefined
+      if (entry?.kind !== 'text') return null
+      const text = readText((await q.repo.find<TextDoc>(entry.url as AutomergeUrl)).doc())
+      return text.ok ? text.value.content : null
     },
     memory: () => {
       ;(globalThis as { gc?: () => void }).gc?.()

@@ -1,6 +1,6 @@
 export { SyncError, type SyncErrorCode } from './errors.js'
 export { DEFAULT_MAX_FRAME_BYTES, encodeFrame, encodeVarint, FrameDecoder } from './frame-codec.js'
-export { SYNC_PROTOCOL_VERSION, type HelloFrame } from './message-guard.js'
+export { SYNC_PROTOCOL_VERSION, checkMessage, decodeFrameBody, type HelloFrame } from './message-guard.js'
 export { DEFAULT_MAX_SYNC_STREAMS, Libp2pSyncAdapter, SYNC_PROTOCOL, type SyncAdapterInit, type SyncLibp2p } from './libp2p-sync-adapter.js'
 export { enableImmediateSync, type ImmediateSyncOptions } from './immediate-sync.js'
 export { WrappingAdapter } from './wrapping-adapter.js'
