@@ -117,4 +117,37 @@ describe('a project on this compute peer', () => {
     w.project.project.change((d) => setSettings(d, { computePeer: w.compute }))
     await until(() => w.executor.serving && w.executor.notebooks.size === 1)
   })
+
+  it('[R1] starts its services when serving starts, once, and aborts then stops them when serving stops', async () => {
+    const events: string[] = []
+    let signal: AbortSignal | undefined
+    const executor = new ProjectExecutor({
+      repo: w.repo, index: w.index, project: w.project.id, workRoot: w.workRoot, networkAllowed: false, checkMs: 50,
+      env: { peerId: w.compute, launcher: w.launcher, slots: new KernelSlots(2), blobs: new BlobStore(new MemoryLevel<string, Uint8Array>()), idleTimeoutMs: 60_000, log: () => {} },
+      services: [
+        async (ctx) => {
+          events.push(`start ${ctx.workdir === executor.workdir} ${ctx.stateDir('probe').startsWith(join(w.workRoot, '..', 'services', 'probe'))}`)
+          signal = ctx.signal
+          return { name: 'probe', health: () => ({ state: 'ok' }), stop: async () => void events.push(`stop aborted=${ctx.signal.aborted}`) }
+        },
+        async () => { throw new Error('this one cannot start') },
+      ],
+    })
+    try {
+      await executor.start()
+      await new Promise((r) => setTimeout(r, 200))
+      expect(events).toEqual([])
+      await grant(w.compute, 'compute')
+      await until(() => executor.serving && executor.services.length === 1, 5000, 'the service')
+      await new Promise((r) => setTimeout(r, 200))
+      expect(events).toEqual(['start true true'])
+      expect(signal?.aborted).toBe(false)
+      w.project.project.change((d) => setSettings(d, { computePeer: peerIdOfKey(w.owner) }))
+      await until(() => executor.refusal === 'OTHER_COMPUTE_PEER' && events.length === 2, 5000, 'the service stopped')
+      expect(events[1]).toBe('stop aborted=true')
+      expect(executor.services).toHaveLength(0)
+    } finally {
+      await executor.stop()
+    }
+  })
 })

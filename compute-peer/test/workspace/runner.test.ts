@@ -12,7 +12,8 @@ import { Repo, type AutomergeUrl, type DocHandle } from '@automerge/automerge-re
 import { MemoryLevel } from 'memory-level'
 import { BlobStore } from '@quire/node'
 import { addFile, createProject, createText, readProject, readText, type ProjectDoc, type TextDoc } from '@quire/crdt'
-import { probeSandboxHost, WorkspaceRunner, type SandboxHost } from '../../src/index.js'
+import { probeSandboxHost, runnerAccess, runnerPeerId, WorkspaceRunner, type SandboxHost } from '../../src/index.js'
+import type { DocumentId } from '@automerge/automerge-repo'
 import { resolveSandboxUser } from '../../src/sandbox/sandbox-user.js'
 import { adapterPair } from '../../src/testing/adapter-pair.js'
 import { until } from './harness.js'
@@ -56,7 +57,7 @@ async function setup() {
   const memberText = async (path: string): Promise<string | undefined> => {
     const read = readProject(project.doc())
     const entry = read.ok ? read.value.files.find((f) => f.displayPath === path) : undefined
-    if (entry === undefined) return undefined
+    if (entry?.kind !== 'text') return undefined
     const text = readText((await member.find<TextDoc>(entry.url as AutomergeUrl)).doc())
     return text.ok ? text.value.content : undefined
   }
@@ -101,4 +102,18 @@ describe('workspace runner (W31)', () => {
     await until(() => diskText(join(s.dir, 'visible.txt')) === 'written after it\n', 'the next file on disk')
     expect(existsSync(join(outside, 'stolen.txt'))).toBe(false)
   })
+
+  it('[W31] a runner\'s peer id may sync its own project\'s documents only: not the grants, not a document another project links too', () => {
+    const p = 'projectP' as DocumentId
+    const q = 'projectQ' as DocumentId
+    const links: Record<string, DocumentId[]> = { projectP: [p], grantsP: [p], notes: [p], shared: [p, q], other: [q] }
+    const index = { grantsOf: (id: string) => (id === p ? 'grantsP' as DocumentId : undefined), projectsOf: (id: DocumentId) => links[id] ?? [] }
+    const may = runnerAccess(index, new Map([[runnerPeerId(p), p]]))
+    const runner = runnerPeerId(p)
+    expect(['projectP', 'notes', 'grantsP', 'shared', 'other', 'unknown'].map((d) => may(runner, d as DocumentId))).toEqual([true, true, false, false, false, false])
+    // Anyone else is left to the member rules.
+    expect(may('12D3KooWSomeMember', 'notes' as DocumentId)).toBeUndefined()
+    expect(may(runnerPeerId(q), 'other' as DocumentId)).toBeUndefined()
+  })
 })
+
