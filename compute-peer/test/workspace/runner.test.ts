@@ -107,7 +107,7 @@ describe('workspace runner (W31)', () => {
     const p = 'projectP' as DocumentId
     const q = 'projectQ' as DocumentId
     const links: Record<string, DocumentId[]> = { projectP: [p], grantsP: [p], notes: [p], shared: [p, q], other: [q] }
-    const index = { grantsOf: (id: string) => (id === p ? 'grantsP' as DocumentId : undefined), projectsOf: (id: DocumentId) => links[id] ?? [] }
+    const index = { grantsOf: (id: unknown) => (id === p ? 'grantsP' as DocumentId : undefined), projectsOf: (id: DocumentId) => links[id] ?? [] }
     const may = runnerAccess(index, new Map([[runnerPeerId(p), p]]))
     const runner = runnerPeerId(p)
     expect(['projectP', 'notes', 'grantsP', 'shared', 'other', 'unknown'].map((d) => may(runner, d as DocumentId))).toEqual([true, true, false, false, false, false])
