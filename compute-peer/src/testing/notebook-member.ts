@@ -5,7 +5,7 @@
  * `startNotebookMember()`; it answers the commands of {@link NotebookMemberCommands}.
  */
 // @quire/node first: it loads the polyfills libp2p needs on Node 20.
-import { ProjectIndex, accessShareConfig, createProjectWithGrants, createQuireNode, createQuireRepo, loadOrCreateIdentity, signGrant, type CreatedProject } from '@quire/node'
+import { ProjectIndex, accessShareConfig, readWorkspaceStatus, createProjectWithGrants, createQuireNode, createQuireRepo, loadOrCreateIdentity, signGrant, type CreatedProject } from '@quire/node'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -42,6 +42,8 @@ export interface NotebookMemberCommands {
   files: { params: undefined; result: Array<{ path: string; kind: string; createdBy: string }> }
   /** A text file's content, or null when there is no text file at `path`. */
   readText: { params: { path: string }; result: string | null }
+  /** The last workspace status (W40) a peer broadcast on the project, with its sender. */
+  workspaceStatus: { params: undefined; result: { senderId: string; state: string; pending: number; problemCount: number } | null }
   /** This process's memory after a garbage collection, bytes. */
   memory: { params: undefined; result: { rss: number; heapUsed: number } }
 }
@@ -65,6 +67,11 @@ async function main(): Promise<void> {
   project.project.change((d) => { addFile(d, { path: 'member.ipynb', kind: 'notebook', url: notebook.url }) })
   await index.settled()
   const id = node.peerId.toString()
+  let workspace: { senderId: string; state: string; pending: number; problemCount: number } | null = null
+  project.project.on('ephemeral-message', ({ senderId, message }) => {
+    const status = readWorkspaceStatus(message)
+    if (status !== undefined) workspace = { senderId, state: status.state, pending: status.pending, problemCount: status.problemCount }
+  })
   const keep = (text: string, n: number): { head: string; tail: string } => ({ head: text.slice(0, n), tail: text.length > n ? text.slice(-n) : '' })
 
   serveCommands({
@@ -111,6 +118,7 @@ async function main(): Promise<void> {
       const text = readText((await q.repo.find<TextDoc>(entry.url as AutomergeUrl)).doc())
       return text.ok ? text.value.content : null
     },
+    workspaceStatus: () => workspace,
     memory: () => {
       ;(globalThis as { gc?: () => void }).gc?.()
       const usage = process.memoryUsage()

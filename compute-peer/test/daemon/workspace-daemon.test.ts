@@ -77,4 +77,10 @@ describe('the workspace in the compute daemon', () => {
     // The member's own file is not duplicated or remade by the round trip.
     expect(files.filter((e) => e.path === 'data/input.csv')).toHaveLength(1)
   }, 240_000)
+
+  it('[W40] members are told the workspace\'s status by the compute peer: up to date once it has written everything', async () => {
+    const status = await until(() => member.request('workspaceStatus', undefined), (s) => s?.state === 'idle', 'an idle status from the compute peer')
+    expect(status).toMatchObject({ senderId: computeId, state: 'idle', pending: 0 })
+  })
 })
+

@@ -112,5 +112,19 @@ describe.skipIf(unavailable !== undefined)('web app, a notebook run by the compu
     expect(toCompute?.length ?? 0).toBeGreaterThan(0)
     await a.page.locator('.cell img.output-image').first().waitFor({ timeout: 20_000 })
     await screenshot(a.page, 'notebook-a-plot.png')
+
+    // W31, W40: a file a cell writes in the workspace reaches both file trees, marked as the compute peer's,
+    // and both are told the workspace is up to date.
+    await a.page.locator('.cell .cm-content').nth(2).click()
+    await a.page.keyboard.type("open('results.csv', 'w').write('x,y\\n1,4\\n')")
+    await a.page.keyboard.press('Shift+Enter')
+    for (const p of [a, b]) {
+      const entry = p.page.getByTestId('file-tree').locator('li.file', { hasText: 'results.csv' })
+      await entry.getByTestId('made-by-compute').waitFor({ timeout: 40_000 })
+      await p.page.getByTestId('workspace-status').and(p.page.locator('[data-state="idle"]')).waitFor({ timeout: 40_000 })
+    }
+    await b.page.getByTestId('file-tree').getByRole('button', { name: 'results.csv', exact: true }).click()
+    await b.page.locator('.cm-content').filter({ hasText: '1,4' }).waitFor({ timeout: 20_000 })
+    await screenshot(b.page, 'notebook-b-results-file.png')
   }, 180_000) // about 30 s alone; the whole suite on two cores can double that (a 60 s limit failed once)
 })

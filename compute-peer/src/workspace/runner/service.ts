@@ -2,7 +2,8 @@
  * The workspace as a project service: one sandboxed runner per served project (W31), its state directory
  * beside the other services' (outside the workspace), and the repo access its peer id gets.
  */
-import type { DocumentId } from '@automerge/automerge-repo'
+import type { DocHandle, DocumentId } from '@automerge/automerge-repo'
+import { workspaceStatusMessage } from '@quire/node'
 import type { ProjectServiceFactory } from '../../runtime/service.js'
 import type { SandboxHost } from '../../sandbox/capabilities.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../types.js'
@@ -35,6 +36,7 @@ export function workspaceService(init: WorkspaceServiceInit): ProjectServiceFact
       init.runners.delete(peer)
       throw err
     }
+    const stopBroadcast = await broadcastStatus(ctx.repo.find<unknown>(ctx.project), runner)
     return {
       name: 'workspace',
       runner,
@@ -46,8 +48,37 @@ export function workspaceService(init: WorkspaceServiceInit): ProjectServiceFact
       },
       async stop() {
         await runner.stop()
+        stopBroadcast()
         init.runners.delete(peer)
       },
     }
+  }
+}
+
+/** Members are told the workspace's status (W40) on every change (at most every 300 ms) and every 5 s. */
+const STATUS_THROTTLE_MS = 300
+const STATUS_HEARTBEAT_MS = 5000
+
+async function broadcastStatus(found: Promise<DocHandle<unknown>>, runner: WorkspaceRunner): Promise<() => void> {
+  const handle = await found
+  let last = 0
+  let timer: NodeJS.Timeout | undefined
+  const send = (): void => {
+    clearTimeout(timer)
+    timer = undefined
+    last = Date.now()
+    handle.broadcast(workspaceStatusMessage(runner.status, last))
+  }
+  const soon = (): void => {
+    if (timer !== undefined) return
+    timer = setTimeout(send, Math.max(0, last + STATUS_THROTTLE_MS - Date.now()))
+  }
+  const unsubscribe = runner.onStatus(soon)
+  const heartbeat = setInterval(send, STATUS_HEARTBEAT_MS)
+  heartbeat.unref()
+  return () => {
+    unsubscribe()
+    clearInterval(heartbeat)
+    send()
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { AnyDocumentId, DocHandle, DocumentId, Repo } from '@automerge/automerge-repo'
 import { appendGrantEntries, readProject, type ChatDoc, type FileEntry, type GrantsDoc, type ProjectDoc, type ProjectRead } from '@quire/crdt'
-import { canAdmin, canWrite, readProjectLinks, revokeMember, type Membership, type Role } from '@quire/node'
+import { canAdmin, canWrite, readProjectLinks, readWorkspaceStatus, revokeMember, type Membership, type Role, type WorkspaceStatusMessage } from '@quire/node'
 import { ProjectPresence } from '../presence/index.js'
 import type { PeerConnector } from '../connection/peer-connector.js'
 import { syncStatus, type SyncStatus } from '../connection/sync-state.js'
@@ -23,6 +23,8 @@ export class OpenProject {
   membership = $state.raw<Membership | undefined>(undefined)
   chat = $state.raw<DocHandle<ChatDoc> | undefined>(undefined)
   sync = $state.raw<SyncStatus>({ state: 'offline' })
+  /** The compute peer's workspace status (W40), with when it arrived (local clock); undefined until one comes. */
+  workspace = $state.raw<{ status: WorkspaceStatusMessage; receivedAt: number } | undefined>(undefined)
   readonly id: DocumentId
   /** Presence in this project, once its document is found. */
   presence = $state.raw<ProjectPresence | undefined>(undefined)
@@ -101,7 +103,9 @@ export class OpenProject {
       presence.start()
       const onChange = (): void => this.#read()
       handle.on('change', onChange)
-      this.#cleanup.push(() => handle.off('change', onChange), () => presence.stop())
+      const onEphemeral = ({ senderId, message }: { senderId: string; message: unknown }): void => this.#onWorkspaceStatus(senderId, message)
+      handle.on('ephemeral-message', onEphemeral)
+      this.#cleanup.push(() => handle.off('change', onChange), () => handle.off('ephemeral-message', onEphemeral), () => presence.stop())
       if (!handle.isReady()) void handle.whenReady(['ready']).then(onChange, () => undefined)
       this.#read()
       const timer = setInterval(() => this.#tick(), 1_000)
@@ -137,6 +141,18 @@ export class OpenProject {
     if (read.value.chatUrl !== null && this.chat?.url !== read.value.chatUrl) {
       void this.repo.find<ChatDoc>(read.value.chatUrl as AnyDocumentId, { allowableStates: FIND_STATES }).then((h) => { if (!this.#closed) this.chat = h })
     }
+  }
+
+  /** Whether `peerId` holds the compute role in this project (its files' `createdBy` marks compute output). */
+  isCompute(peerId: string): boolean {
+    return this.membership?.members.get(peerId)?.roles.includes('compute') ?? false
+  }
+
+  // Anyone may send an ephemeral message: only the compute peer's word on the workspace counts.
+  #onWorkspaceStatus(senderId: string, message: unknown): void {
+    const status = readWorkspaceStatus(message)
+    if (status === undefined || !this.isCompute(senderId)) return
+    this.workspace = { status, receivedAt: Date.now() }
   }
 
   /** Once a second: membership (grants may change or expire), wanted peers, sync status. */
