@@ -11,6 +11,7 @@ import { KEEP_ALIVE } from '@libp2p/interface'
 import { quireConnectionGater } from './connection-gater.js'
 import { PendingPerHost } from './pending-per-host.js'
 import { relayServerInit } from './relay-limits.js'
+import { livenessMonitor } from './liveness.js'
 import { QUIRE_DHT_PROTOCOL, type QuireConnectionLimits, type QuireNode, type QuireNodeInit, type QuireRole, type QuireServices } from './init.js'
 import type { PlatformTransports } from './platform.js'
 
@@ -67,6 +68,7 @@ export async function assembleQuireNode(init: QuireNodeInit, platform: PlatformT
     // was made), so their topologies fire and they open the sync stream; without it they never learn.
     identifyPush: identifyPush(),
     ping: ping(),
+    liveness: livenessMonitor(init.liveness),
     dht: kadDHT({
       protocol: QUIRE_DHT_PROTOCOL,
       // The default mapper drops private and loopback addresses, which would leave a LAN or test network
@@ -87,6 +89,8 @@ export async function assembleQuireNode(init: QuireNodeInit, platform: PlatformT
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: quireConnectionGater(init.allowLoopback ?? false, pending),
+    // Replaced by the liveness service (L23): libp2p's monitor aborts a connection on one slow ping.
+    connectionMonitor: { enabled: false },
     // Redial keep-alive peers (bootstrap relays) 10 times, 1 s apart doubling: about 17 minutes in all.
     connectionManager: {
       reconnectRetries: 10, reconnectRetryInterval: 1_000, reconnectBackoffFactor: 2,

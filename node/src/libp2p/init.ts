@@ -1,3 +1,4 @@
+import type { LivenessInit, LivenessMonitor } from './liveness.js'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { Identify, IdentifyPush } from '@libp2p/identify'
 import type { Ping } from '@libp2p/ping'
@@ -22,6 +23,8 @@ export interface QuireNodeInit {
   announce?: string[]
   /** Peers to dial on start (relays), as multiaddrs ending in `/p2p/<peer id>`. */
   bootstrap?: string[]
+  /** How dead connections are found (L23); defaults suit every role. */
+  liveness?: LivenessInit
   /** Development and tests: allow dialing loopback addresses. Off by default. */
   allowLoopback?: boolean
   /** Enable the WebRTC transport; default on in browsers, off in Node (it loads node-datachannel). */
@@ -58,6 +61,7 @@ export interface QuireServices extends Record<string, unknown> {
   ping: Ping
   dht: KadDHT
   relay?: CircuitRelayService
+  liveness: LivenessMonitor
 }
 
 /** A running Quire libp2p node. */

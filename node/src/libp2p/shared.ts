@@ -5,3 +5,4 @@ export { DEFAULT_RELAY_LIMITS, relayServerInit, type RelayLimits } from './relay
 export { connectionKind, type ConnectionKind } from './connection-kind.js'
 export { quireConnectionGater } from './connection-gater.js'
 export { PendingPerHost, hostKey, hostOfIp } from './pending-per-host.js'
+export { LivenessMonitor, PING_PROTOCOL, livenessMonitor, type LivenessInit, type LivenessStats } from './liveness.js'

@@ -34,6 +34,8 @@ export interface Libp2pCommandTypes {
   announceProject: { params: { projectId: string; timeoutMs?: number; intervalMs?: number }; result: null }
   /** Peers holding a project per the DHT (excluding this node), collected until the query ends or times out. */
   findProjectHolders: { params: { projectId: string; timeoutMs?: number }; result: Array<{ peerId: string; addrs: string[] }> }
+  /** Keeps the event loop busy for `ms` (a starved process), then answers. */
+  block: { params: { ms: number }; result: null }
   stop: { params: undefined; result: null }
 }
 
@@ -143,6 +145,11 @@ export const libp2pCommands: CommandModule = (ctx) => {
         if (!signal.aborted) throw err
       }
       return found
+    },
+    block: (params) => {
+      const until = Date.now() + num(params, 'ms', 0)
+      while (Date.now() < until) { /* busy: nothing else runs */ }
+      return null
     },
     stop: async () => {
       await ctx.shutdown()
