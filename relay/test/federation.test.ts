@@ -1,8 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { loadOrCreateIdentity } from '@quire/node'
-import { stopAllProcesses, waitForDoc, waitUntil } from '@quire/node/testing'
+import { freePort, stopAllProcesses, waitForDoc, waitUntil } from '@quire/node/testing'
 import { startRelayProcess, type RelayProcess } from '@quire/relay/testing'
 import { startClient } from './client.js'
 import { tempDir } from './helpers.js'
@@ -13,13 +12,6 @@ afterEach(async () => {
 })
 afterAll(() => stopAllProcesses())
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const port = (server.address() as { port: number }).port
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 interface Doc { lines: string[] }
 

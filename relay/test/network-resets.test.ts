@@ -12,7 +12,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreateIdentity } from '@quire/node'
-import { startProcess, stopAllProcesses, waitUntil, type PeerProcess } from '@quire/node/testing'
+import { freePort, startProcess, stopAllProcesses, waitUntil, type PeerProcess } from '@quire/node/testing'
 import { startRelayProcess, type RelayProcess } from '@quire/relay/testing'
 import { startClient, type Client } from './client.js'
 import { get, seededRandom, tempDir } from './helpers.js'
@@ -27,13 +27,6 @@ afterAll(() => stopAllProcesses())
 // compute-peer is started from its built command (the relay package does not depend on it).
 const computeCli = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', 'compute-peer', 'dist', 'cli.js')
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const port = (server.address() as { port: number }).port
-  await new Promise((r) => server.close(r))
-  return port
-}
 
 async function relay(args: string[]): Promise<RelayProcess> {
   const { dir, remove } = await tempDir('quire-relay-resets-')

@@ -4,14 +4,14 @@
  */
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { startProcess, type PeerProcess } from '@quire/node/testing'
+import { freePort, startProcess, type PeerProcess } from '@quire/node/testing'
+export { freePort }
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 export const WEB_DIST = join(root, 'web', 'dist')
@@ -30,16 +30,6 @@ export function e2eUnavailable(): string | undefined {
   return undefined
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolvePort(port))
-    })
-  })
-}
 
 export interface RelayHandle {
   proc: PeerProcess
