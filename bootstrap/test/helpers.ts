@@ -104,10 +104,13 @@ function portFree(port: number): Promise<boolean> {
   })
 }
 
-/** A base port whose next three ports are free now, away from the defaults and other tests' ranges. */
+/**
+ * A base port whose next three ports are free now, away from the defaults, and below the ephemeral range
+ * (32768 and up), where every port-0 listener of the suite gets its port and could take ours first.
+ */
 export async function freeBasePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 30_000 + Math.floor(Math.random() * 20_000)
+    const base = 20_000 + Math.floor(Math.random() * 12_000)
     if (await portFree(base) && await portFree(base + 1) && await portFree(base + 2)) return base
   }
   throw new Error('no three consecutive free ports found')
