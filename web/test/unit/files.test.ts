@@ -92,6 +92,9 @@ describe('file operations', () => {
       { path: 'bad.ipynb', bytes: text('{ not json') },
     ])
     expect(results.map((r) => r.stored)).toEqual(['notebook', 'text'])
+    // The user is told the notebook was not one, and why (issue: it was stored silently as text).
+    expect(results[0]!.problem).toBeUndefined()
+    expect(results[1]!.problem).toMatch(/^bad\.ipynb is not a valid notebook \(.+\); it was kept as a text file/)
   })
 
   it('tells text from binary', () => {

@@ -58,6 +58,8 @@ export interface UploadResult {
   readonly id: string
   readonly stored: 'text' | 'notebook' | 'blob'
   readonly replaced: boolean
+  /** What the user should know: a `.ipynb` that is not a valid notebook was kept as text, and why. */
+  readonly problem?: string
 }
 
 /** Joins a folder path (`''` for the root) and a relative path. */
@@ -143,9 +145,11 @@ async function uploadOne(ctx: FileContext, path: string, file: UploadInput): Pro
   const mime = chooseMime(path, file.type)
   const text = textContentOf(file.bytes, mime)
   const existing = projectFiles(ctx.project).find((e) => e.path === path && e.kind !== 'folder')
+  let problem: string | undefined
   if (text !== undefined && path.toLowerCase().endsWith('.ipynb') && existing === undefined) {
     const notebook = tryImportIpynb(text)
-    if (notebook) {
+    if (typeof notebook === 'string') problem = `${path} is not a valid notebook (${notebook}); it was kept as a text file, which you can open and repair.`
+    else {
       const handle = await newDocument(ctx, notebook)
       let id = ''
       changeProject(ctx, (doc) => {
@@ -165,7 +169,7 @@ async function uploadOne(ctx: FileContext, path: string, file: UploadInput): Pro
     changeProject(ctx, (doc) => {
       id = addFile(doc, { path, kind: 'text', url: handle.url, createdBy: ctx.self.peerId })
     })
-    return { path, id, stored: 'text', replaced: false }
+    return { path, id, stored: 'text', replaced: false, ...(problem !== undefined && { problem }) }
   }
   if (existing !== undefined && existing.kind !== 'blob') {
     throw new FileOpError('FILE_EXISTS', `"${path}" already exists as a ${existing.kind} file; rename or delete it before uploading this binary file.`)
@@ -186,10 +190,12 @@ async function uploadOne(ctx: FileContext, path: string, file: UploadInput): Pro
   return { path, id, stored: 'blob', replaced: false }
 }
 
-function tryImportIpynb(text: string): A.Doc<unknown> | undefined {
+/** The notebook, or why the text is not one (the importer's problems, cut short). */
+function tryImportIpynb(text: string): A.Doc<unknown> | string {
   try {
     return importIpynb(text) as A.Doc<unknown>
-  } catch {
-    return undefined // not a valid notebook: keep it as the text it is
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err)
+    return why.length > 300 ? `${why.slice(0, 300)}…` : why
   }
 }
