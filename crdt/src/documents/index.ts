@@ -8,7 +8,7 @@ export {
   type DocumentType,
   type DocumentReadResult,
 } from './header.js'
-export { MAX_PATH_LENGTH, pathProblem, isValidPath, parentPath, baseName } from './paths.js'
+export { MAX_PATH_LENGTH, MAX_SEGMENT_BYTES, pathProblem, newPathProblem, isValidPath, parentPath, baseName } from './paths.js'
 
 export { createText, spliceText, setText, readText, type TextDoc, type TextRead } from './text.js'
 export { textAt, diffLines, type LineDiffPart } from './text-history.js'

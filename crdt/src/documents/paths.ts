@@ -22,13 +22,42 @@ export function pathProblem(path: unknown): string | undefined {
   return undefined
 }
 
+/** A file or folder name on disk is at most 255 bytes (Linux, macOS, Windows alike). */
+export const MAX_SEGMENT_BYTES = 255
+
+/** Bytes of `text` in UTF-8 (a lone surrogate counts as the 3-byte replacement character). */
+function utf8Length(text: string): number {
+  let bytes = 0
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4
+  }
+  return bytes
+}
+
+/**
+ * Why a path is not acceptable for a new or moved entry (P3): {@link pathProblem}, and no segment over
+ * {@link MAX_SEGMENT_BYTES} bytes of UTF-8, which no disk can hold and which broke the project's zip. Not
+ * applied when reading: entries stored before the limit stay readable.
+ */
+export function newPathProblem(path: unknown): string | undefined {
+  const problem = pathProblem(path)
+  if (problem !== undefined) return problem
+  for (const segment of (path as string).split('/')) {
+    const bytes = utf8Length(segment)
+    if (bytes > MAX_SEGMENT_BYTES) return `a file or folder name must be at most ${MAX_SEGMENT_BYTES} bytes (this one has ${bytes}): shorten "${segment.slice(0, 40)}…"`
+  }
+  return undefined
+}
+
+/** Whether `path` may be given to an operation (P3). */
 export function isValidPath(path: unknown): path is string {
-  return pathProblem(path) === undefined
+  return newPathProblem(path) === undefined
 }
 
 /** Throws `INVALID_ARGUMENT` saying what is wrong with `path`. */
 export function requirePath(path: string): string {
-  const problem = pathProblem(path)
+  const problem = newPathProblem(path)
   if (problem !== undefined) {
     throw new CrdtError('INVALID_ARGUMENT', `Invalid path "${String(path).slice(0, 120)}": ${problem}.`)
   }
