@@ -13,6 +13,12 @@ import type { TerminalSession } from './session.js'
 import type { ProjectTerminals, TerminalRegistry } from './terminal-service.js'
 import { Viewer } from './viewer.js'
 
+/**
+ * What a viewer's stream may queue when the transport asks us to wait: a screen with 10,000 lines of
+ * scrollback is sent at once on attach (megabytes when the lines are long and coloured); live output is
+ * bounded by the acknowledgements (T7) far below this.
+ */
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024
 /** A stream that sends nothing for this long after opening is closed. */
 const FIRST_FRAME_MS = 10_000
 /** How often viewers' grants are checked while they only watch (a revoked member stops seeing output, T5). */
@@ -69,6 +75,7 @@ class Connection_ {
       onFrame: (value) => this.#enqueue(value),
       onClose: () => this.#cleanup(),
       rejection: (error) => errorFrame(error.code, error.message, true),
+      maxQueuedBytes: MAX_QUEUED_BYTES,
     })
     this.#firstTimer = setTimeout(() => this.#fatal('PTY_BAD_FRAME', `no request within ${FIRST_FRAME_MS / 1000} s`), FIRST_FRAME_MS)
   }

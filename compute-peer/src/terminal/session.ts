@@ -87,6 +87,12 @@ export class TerminalSession {
 
   /** Adds a viewer: it gets the screen so far, then live output (T9). Resolves once `ready` is sent. */
   attach(viewer: Viewer): Promise<void> {
+    if (this.#gone) {
+      // Closed between the lookup and now: the viewer is told, as if it had been attached when it closed.
+      viewer.send({ t: 'error', code: 'PTY_NO_SUCH_TERMINAL', message: `terminal ${this.id} was just closed`, fatal: true })
+      viewer.framed.close()
+      return Promise.resolve()
+    }
     clearTimeout(this.#idle)
     this.#viewers.add(viewer)
     viewer.beginSync()
