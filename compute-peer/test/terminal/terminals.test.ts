@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { appendGrantEntries } from '@quire/crdt'
 import { revokeMember } from '@quire/node'
+import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshScreen, type ScreenViewer } from '../../src/testing/index.js'
 import { codeOf, hostProcesses, list, terminalWorld, until, view, type TerminalWorld } from './harness.js'
@@ -56,6 +57,26 @@ describe('shared terminals', () => {
     await b.waitFor(/\nfrom-b\n/)
     expect(b.viewer.terminal.viewers.map((v) => v.peer).sort()).toEqual([world.writer.id, world.writer2.id].sort())
   })
+
+  it('[T9] a long scrollback arrives whole on attach (in several frames), and a viewer that reconnects gets the same screen', async () => {
+    const a = await open(world, world.writer, { name: 'long' }, { cols: 120, rows: 30 })
+    a.viewer.write('for i in $(seq 1 12000); do printf "\\033[3%dmline %05d\\033[0m\\n" $((i % 7)) $i; done; echo long-done\r')
+    await a.waitFor(/\nlong-done\n/, 60_000)
+    const b = await open(world, world.writer2, { id: a.viewer.terminal.id }, { cols: 120, rows: 30 })
+    const expected = await freshScreen(a.bytes, 120, 30)
+    await until(async () => (await b.serialize()) === expected, 'the whole screen at the second viewer')
+    // More than one frame's worth of screen: the head came in `ready`, the rest as output.
+    expect(b.received).toBeGreaterThan(0)
+    const text = await b.text()
+    // 10,000 lines of scrollback and the screen: the oldest lines are gone, the newest are there.
+    expect(text).not.toContain('line 00001')
+    expect(text).toContain('line 12000')
+    // The member's connection drops; it reattaches and sees the same screen.
+    await world.writer2.node.hangUp(multiaddr(world.compute.info.addresses[0]!))
+    await b.viewer.closedPromise()
+    const again = await open(world, world.writer2, { id: a.viewer.terminal.id }, { cols: 120, rows: 30 })
+    await until(async () => (await again.serialize()) === expected, 'the same screen after reconnecting')
+  }, 120_000)
 
   it('[T4] a reader watches but its input never reaches the shell, and it cannot open terminals', async () => {
     const a = await open(world, world.writer, { name: 'watched' })
@@ -126,6 +147,37 @@ describe('shared terminals', () => {
     expect(slow.screens).toBeGreaterThan(0)
     expect(slow.received).toBeLessThan(missed / 2)
     expect(await slow.serialize()).toBe(await a.serialize())
+  }, 120_000)
+
+  it('[T7] with its only viewer stalled, the shell is paused (blocked on the pty) and runs on once the viewer acknowledges', async () => {
+    const t = await open(world, world.writer, { name: 'paused' }, { cols: 80, rows: 24 }, true)
+    t.acking = false
+    // Long lines, so the buffers between the shell and the viewer fill after few turns of the loop.
+    t.viewer.write('pad=$(printf "%0300d" 0); i=0; while true; do i=$((i+1)); echo $i > counter; echo "count $i $pad"; done\r')
+    // The loop rewrites the file all the time: a read that finds it empty is taken again.
+    const counter = async (): Promise<number> => {
+      for (;;) {
+        const text = (await readFile(join(world.workdir, 'counter'), 'utf8').catch(() => '')).trim()
+        if (text !== '') return Number(text)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
+    await until(() => t.unacked > 200 * 1024, 'the viewer to fall behind', 60_000)
+    // Paused: the count stops moving (give the pty's and the pipe's buffers time to fill).
+    let last = -1
+    await until(async () => {
+      const now = await counter()
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      const later = await counter()
+      const still = now > 0 && now === later && now === last
+      last = later
+      return still
+    }, 'the shell to block on the paused pty', 60_000)
+    expect(t.unacked).toBeLessThan(512 * 1024)
+    t.acking = true
+    t.ackAll()
+    await until(async () => (await counter()) > last + 100, 'the shell to run again', 60_000)
+    t.viewer.write('\x03')
   }, 120_000)
 
   it('[T6] input is chunked: a 1 MB paste completes', async () => {
