@@ -37,11 +37,11 @@ const errorFrame = (code: PtyErrorCode, message: string, fatal: boolean): PtySer
 
 /** Serves terminals until stopped. */
 export async function servePty(init: PtyServerInit): Promise<{ stop(): Promise<void> }> {
-  const live = new Set<Connection_>()
+  const live = new Set<PtyStream>()
   const timer = setInterval(() => { for (const c of live) c.recheck() }, GRANT_CHECK_MS)
   timer.unref?.()
   await init.libp2p.handle(PTY_PROTOCOL, (stream: Stream, connection: Connection) => {
-    const c = new Connection_(stream, connection.remotePeer.toString(), init, () => live.delete(c))
+    const c = new PtyStream(stream, connection.remotePeer.toString(), init, () => live.delete(c))
     live.add(c)
   }, { runOnLimitedConnection: true, maxInboundStreams: MAX_STREAMS })
   return {
@@ -54,7 +54,7 @@ export async function servePty(init: PtyServerInit): Promise<{ stop(): Promise<v
 }
 
 /** One stream: a request, and for open/attach the viewer's session. */
-class Connection_ {
+class PtyStream {
   readonly #peer: string
   readonly #init: PtyServerInit
   readonly #framed: FramedStream
@@ -174,6 +174,8 @@ class Connection_ {
 
   #fatal(code: PtyErrorCode, message: string): void {
     if (this.#ended) return
+    // Refusals of strangers and bad frames are the other end's business; a failed start is the operator's.
+    if (code === 'PTY_START_FAILED') this.#init.log(`a terminal of ${this.#peer} could not start: ${message}`)
     this.#framed.send(errorFrame(code, message, true))
     this.#framed.close()
     this.#cleanup()

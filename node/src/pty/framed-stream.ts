@@ -31,6 +31,10 @@ export class FramedStream {
   #queued = 0
   #waiting = false
   #closed = false
+  /** Closing waits for the queue to drain. */
+  #closeAfterFlush = false
+  /** The other end broke the protocol: what it sends from now on is ignored. */
+  #rejected = false
 
   constructor(stream: Stream, init: FramedStreamInit) {
     this.stream = stream
@@ -92,8 +96,6 @@ export class FramedStream {
     this.close()
   }
 
-  #rejected = false
-
   /** Resets the stream because of `error`. */
   fail(error: Error): void {
     if (this.#closed) return
@@ -101,8 +103,6 @@ export class FramedStream {
     this.stream.abort(error)
     this.#init.onClose(error)
   }
-
-  #closeAfterFlush = false
 
   #write(frame: Uint8ArrayList): void {
     try {
