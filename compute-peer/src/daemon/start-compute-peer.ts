@@ -23,6 +23,7 @@ import { runnerAccess } from '../workspace/runner/access.js'
 import { workspaceService } from '../workspace/runner/service.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../workspace/types.js'
 import { ComputeHosting } from '../projects/compute-hosting.js'
+import { servePty, terminalService, TerminalRegistry } from '../terminal/index.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
@@ -34,6 +35,8 @@ export interface StartComputePeerOptions {
   readonly launcher?: KernelLauncher
   /** The workspace's limits and timing (tests shorten them). */
   readonly workspace?: { readonly limits?: Partial<WorkspaceLimits>; readonly timing?: Partial<WorkspaceTiming> }
+  /** Terminals: the shell (default `/bin/bash -l`) and how long one nobody views lives (default the kernels' idle timeout). */
+  readonly terminals?: { readonly shell?: readonly string[]; readonly idleMs?: number }
 }
 
 /** A running compute peer. */
@@ -129,11 +132,19 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       limits: config.limits, idleTimeoutMs: config.idleTimeoutMs, offer,
       log: (line) => log(`[quire-compute] ${line}`),
     }
+    const terminals = new TerminalRegistry()
     const services = [workspaceService({
       host, blobs: workspaceBlobs(store, blobs, node, index, () => [...executors.keys()]), runners,
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
       ...options.workspace,
+    }), terminalService({
+      host, registry: terminals, limits: config.limits, idleMs: options.terminals?.idleMs ?? config.idleTimeoutMs,
+      ...(options.terminals?.shell !== undefined && { shell: options.terminals.shell }),
+      ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
     })]
+    // One handler for every project's terminals (T3): it finds the project's terminal service by id.
+    const pty = await servePty({ libp2p: node, registry: terminals, log: (line) => log(`[quire-compute] ${line}`) })
+    cleanup.push(() => pty.stop())
     let stopping: Promise<void> | undefined
     const serve = async (id: DocumentId, owner: string | undefined): Promise<void> => {
       if (executors.has(id) || stopping !== undefined) return
@@ -160,6 +171,7 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         await hostService.stop().catch(() => {})
+        await pty.stop().catch(() => {})
         await Promise.all([...executors.values()].map((p) => p.stop().catch((err: unknown) => log(`[quire-compute] stopping a project: ${(err as Error).message}`))))
         await launcher.stopAll().catch(() => {})
         const ready = Object.values(q.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId)

@@ -13,11 +13,14 @@ describe('hash routes', () => {
       { page: 'projects' },
       { page: 'project', projectId: '2V2TR4L7HF14S1Cu4651vVhRqiFP' },
       { page: 'project', projectId: '2V2TR4L7HF14S1Cu4651vVhRqiFP', fileId: 'f-1 x' },
+      { page: 'project', projectId: '2V2TR4L7HF14S1Cu4651vVhRqiFP', terminalId: 'a1b2c3d4e5f6' },
       { page: 'join', token: 'abc.def' },
     ]
     for (const r of routes) expect(parseRoute(routeToHash(r))).toEqual(r)
     expect(parseRoute('#invite=abc.def')).toEqual({ page: 'join', token: 'abc.def' })
     for (const junk of ['', '#', '#/p/', '#/p/../../etc', '#/x/y', '#invite=']) expect(parseRoute(junk)).toEqual({ page: 'projects' })
+    // A terminal id that is not plain letters and digits opens the project, not a terminal.
+    expect(parseRoute('#/p/2V2TR4L7HF14S1Cu4651vVhRqiFP/t/..%2F')).toEqual({ page: 'project', projectId: '2V2TR4L7HF14S1Cu4651vVhRqiFP' })
   })
 })
 

@@ -5,15 +5,14 @@
  * daemon gives its peer id: only the project's documents (see `workspaceAccess`).
  */
 import { mkdir } from 'node:fs/promises'
-import { realpathSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { DocumentId, Repo } from '@automerge/automerge-repo'
 import { stringifyAutomergeUrl } from '@automerge/automerge-repo'
 import { FrameChannel } from '../../pipe/frame-channel.js'
 import { PipeRepoAdapter } from '../../pipe/pipe-repo-adapter.js'
 import { SANDBOX_IPC_DIR, baseSandboxEnv } from '../../sandbox/bwrap-args.js'
 import type { SandboxHost } from '../../sandbox/capabilities.js'
+import { programDirs } from '../../sandbox/program-dirs.js'
 import { SandboxedProcess } from '../../sandbox/sandboxed-process.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceStatus, WorkspaceTiming } from '../types.js'
 import { checkRunnerFrame, type HostFrame, type RunnerConfig } from './protocol.js'
@@ -51,16 +50,6 @@ interface Run {
   readonly process: SandboxedProcess
   readonly channel: FrameChannel
   readonly adapter: PipeRepoAdapter
-}
-
-/** Where the program's files are: the runner reads them, read-only, inside its sandbox. */
-function programDirs(): { main: string; dirs: string[] } {
-  const packageDir = fileURLToPath(new URL('../../../', import.meta.url))
-  const root = dirname(realpathSync(packageDir))
-  const dirs = [join(root, 'node_modules'), ...['crdt', 'node', 'compute-peer'].map((p) => realpathSync(join(root, 'node_modules', '@quire', p)))]
-  const node = dirname(process.execPath)
-  if (!node.startsWith('/usr/')) dirs.push(node)
-  return { main: join(packageDir, 'dist', 'workspace', 'runner', 'main.js'), dirs }
 }
 
 export class WorkspaceRunner {
@@ -126,7 +115,7 @@ export class WorkspaceRunner {
   }
 
   async #spawn(): Promise<void> {
-    const { main, dirs } = programDirs()
+    const { main, dirs } = programDirs('workspace/runner/main.js')
     const sandboxed = this.#init.host.bwrap !== undefined && !this.#init.unsafeNoSandbox
     const config: RunnerConfig = {
       project: stringifyAutomergeUrl(this.#init.project),
