@@ -4,3 +4,4 @@ export { computeCliPath, notebookMemberPath, startComputeProcess, startNotebookM
 export type { MemberCellReport, NotebookMemberCommands } from './notebook-member.js'
 export { measureKernel, type KernelMeasurement } from './measure-kernel.js'
 export { adapterPair } from './adapter-pair.js'
+export { runSnapshotDriverTests, type SnapshotDriverTestContext } from './snapshot-driver-suite.js'

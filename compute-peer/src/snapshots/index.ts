@@ -1,0 +1,6 @@
+export type * from './types.js'
+export { SnapshotError } from './types.js'
+export type { SnapshotDriverInit } from './fs-driver.js'
+export { BtrfsSnapshotDriver, prepareSubvolume } from './btrfs-driver.js'
+export { CopySnapshotDriver } from './copy-driver.js'
+export { createSnapshotDriver, detectSnapshotDriver, type DriverChoice } from './detect.js'
