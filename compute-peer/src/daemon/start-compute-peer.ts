@@ -23,6 +23,7 @@ import { runnerAccess } from '../workspace/runner/access.js'
 import { workspaceService } from '../workspace/runner/service.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../workspace/types.js'
 import { ComputeHosting } from '../projects/compute-hosting.js'
+import { detectSnapshotDriver, prepareSubvolume } from '../snapshots/index.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
@@ -129,6 +130,12 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       limits: config.limits, idleTimeoutMs: config.idleTimeoutMs, offer,
       log: (line) => log(`[quire-compute] ${line}`),
     }
+    // Workspaces are BTRFS subvolumes where the data directory is on BTRFS, so they can be snapshotted (N1).
+    const workRoot = join(config.dataDir, 'projects')
+    await mkdir(workRoot, { recursive: true, mode: 0o700 })
+    const snapshotDriver = await detectSnapshotDriver(workRoot)
+    log(`[quire-compute] snapshots: ${snapshotDriver.reason}`)
+    const prepareWorkdir = snapshotDriver.kind === 'btrfs' ? (dir: string) => prepareSubvolume(dir, (line) => log(`[quire-compute] ${line}`)) : undefined
     const services = [workspaceService({
       host, blobs: workspaceBlobs(store, blobs, node, index, () => [...executors.keys()]), runners,
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
@@ -138,7 +145,8 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     const serve = async (id: DocumentId, owner: string | undefined): Promise<void> => {
       if (executors.has(id) || stopping !== undefined) return
       const executor = new ProjectExecutor({
-        repo: q.repo, index, project: id, env, workRoot: join(config.dataDir, 'projects'), networkAllowed: config.allowNetwork,
+        repo: q.repo, index, project: id, env, workRoot, networkAllowed: config.allowNetwork,
+        ...(prepareWorkdir !== undefined && { prepareWorkdir }),
         services, stateRoot: join(config.dataDir, 'services'),
         provisionalReaders: owner === undefined ? relays : [owner, ...relays],
         ...(owner !== undefined && { owner }),

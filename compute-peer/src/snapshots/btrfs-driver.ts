@@ -4,7 +4,7 @@
  * the workspace's quota is a qgroup limit that every write meets (EDQUOT, reported as WORKSPACE_FULL) (N9).
  * Space is measured from qgroups: the snapshots' usage is the sum of their exclusive bytes.
  */
-import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { chmod, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { run } from './exec.js'
 import { FsSnapshotDriver } from './fs-driver.js'
@@ -83,13 +83,10 @@ export async function prepareSubvolume(dir: string, log: (line: string) => void 
   await rm(old, { recursive: true, force: true })
   const stat = await lstat(dir).catch(() => undefined)
   if (stat?.isDirectory() === true && stat.ino === SUBVOLUME_INODE) return
-  if (stat === undefined) {
+  if (stat === undefined || (await readdir(dir)).length === 0) {
+    if (stat !== undefined) await rm(dir, { recursive: true })
     await run('btrfs', ['subvolume', 'create', dir])
-    return
-  }
-  if ((await readdir(dir)).length === 0) {
-    await rm(dir, { recursive: true })
-    await run('btrfs', ['subvolume', 'create', dir])
+    await chmod(dir, 0o700) // as a workspace made by mkdir: the sandbox setup opens it to the sandbox user
     return
   }
   log(`moving the workspace ${dir} into a BTRFS subvolume (reflink copy)`)
