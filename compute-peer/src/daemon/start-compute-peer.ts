@@ -23,7 +23,7 @@ import { runnerAccess } from '../workspace/runner/access.js'
 import { workspaceService } from '../workspace/runner/service.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../workspace/types.js'
 import { ComputeHosting } from '../projects/compute-hosting.js'
-import { detectSnapshotDriver, prepareSubvolume } from '../snapshots/index.js'
+import { detectSnapshotDriver, prepareSubvolume, snapshotService, type ProjectSnapshots, type SnapshotPolicy } from '../snapshots/index.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
@@ -35,6 +35,8 @@ export interface StartComputePeerOptions {
   readonly launcher?: KernelLauncher
   /** The workspace's limits and timing (tests shorten them). */
   readonly workspace?: { readonly limits?: Partial<WorkspaceLimits>; readonly timing?: Partial<WorkspaceTiming> }
+  /** Snapshot policy beyond the configuration (the retention ladder; short intervals in tests). */
+  readonly snapshots?: Partial<SnapshotPolicy>
 }
 
 /** A running compute peer. */
@@ -136,11 +138,12 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     const snapshotDriver = await detectSnapshotDriver(workRoot)
     log(`[quire-compute] snapshots: ${snapshotDriver.reason}`)
     const prepareWorkdir = snapshotDriver.kind === 'btrfs' ? (dir: string) => prepareSubvolume(dir, (line) => log(`[quire-compute] ${line}`)) : undefined
+    const snapshots = new Map<DocumentId, ProjectSnapshots>()
     const services = [workspaceService({
       host, blobs: workspaceBlobs(store, blobs, node, index, () => [...executors.keys()]), runners,
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
       ...options.workspace,
-    })]
+    }), snapshotService({ kind: snapshotDriver.kind, policy: { ...config.snapshots, ...options.snapshots }, registry: snapshots })]
     let stopping: Promise<void> | undefined
     const serve = async (id: DocumentId, owner: string | undefined): Promise<void> => {
       if (executors.has(id) || stopping !== undefined) return

@@ -1,0 +1,66 @@
+/**
+ * Snapshots in the running compute peer (N1, N10), its data directory on a loop-device BTRFS: the project's
+ * workspace is a subvolume, and a member's edit leads to a snapshot holding the file, recorded with the
+ * heads of the project's documents. The compute peer and the member are child processes.
+ */
+import { lstat, readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { stopAllProcesses, type PeerProcess } from '@quire/node/testing'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { startComputeProcess, startNotebookMember, type NotebookMemberCommands } from '../../src/testing/index.js'
+import { makeBtrfsLoop } from './btrfs-loop.js'
+
+const loop = await makeBtrfsLoop(512)
+const skip = 'reason' in loop ? loop.reason : undefined
+if (skip !== undefined) console.warn(`compute peer on BTRFS SKIPPED: ${skip}`)
+
+let member: PeerProcess<NotebookMemberCommands>
+let projectId: string
+let dataDir: string
+
+beforeAll(async () => {
+  if (!('mount' in loop)) return
+  member = await startNotebookMember({ readyTimeout: 60_000 })
+  const info = member.info as unknown as { peerId: string; projectId: string }
+  projectId = info.projectId
+  dataDir = join(loop.mount, 'compute-data')
+  const started = await startComputeProcess(['--data-dir', dataDir, '--project', `${info.projectId}@${info.peerId}`, '--snapshot-interval-seconds', '1'])
+  await member.request('grantCompute', { peerId: started.info.peerId })
+  await member.request('dial', { address: started.info.addresses[0]! })
+}, 180_000)
+
+afterAll(async () => {
+  await stopAllProcesses()
+  if ('mount' in loop) await loop.close()
+})
+
+async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const v = await get()
+    if (ok(v)) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v).slice(0, 300)}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
+}
+
+it.skipIf(skip !== undefined)('[N1] [N10] on a BTRFS data directory the workspace is a subvolume and a member\'s edit is snapshotted with the documents\' heads', async () => {
+  const workdir = join(dataDir, 'projects', projectId)
+  const store = join(dataDir, 'services', 'snapshots', projectId)
+  await until(() => lstat(workdir).then((s) => s.ino, () => 0), (ino) => ino === 256, 'the workspace subvolume')
+  await member.request('addText', { path: 'data/results.csv', content: 'x,y\n1,2\n' })
+  const records = await until(async () => {
+    const names = (await readdir(store).catch(() => [] as string[])).filter((n) => n.endsWith('.json'))
+    const infos = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(store, n), 'utf8')) as { id: string; heads: Record<string, string[]> }))
+    const withFile = []
+    for (const info of infos) {
+      if (await lstat(join(store, info.id, 'data', 'results.csv')).then(() => true, () => false)) withFile.push(info)
+    }
+    return withFile
+  }, (l) => l.length > 0, 'a snapshot holding data/results.csv')
+  const snap = records[0]!
+  expect((await lstat(join(store, snap.id))).ino).toBe(256) // a subvolume snapshot, not a copy
+  expect(await readFile(join(store, snap.id, 'data', 'results.csv'), 'utf8')).toBe('x,y\n1,2\n')
+  expect(Object.keys(snap.heads)).toContain(projectId)
+  expect(Object.keys(snap.heads).length).toBeGreaterThanOrEqual(3) // project, grants, the text file's document
+}, 180_000)
