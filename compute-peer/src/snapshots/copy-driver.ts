@@ -1,13 +1,13 @@
 /**
  * Snapshots for hosts without BTRFS (N2): a snapshot is a copy of the workspace's tree in the store. A file
  * unchanged since the previous snapshot (same size, time and mode) is a hard link to that snapshot's copy, so
- * an unchanged file costs no space; a changed one is copied, as a reflink where the filesystem has them
- * (XFS, BTRFS), byte for byte otherwise. A file written while it is copied may be copied half written: only
+ * an unchanged file costs no space; a changed one is copied (`cp -a --reflink=auto`), as a reflink where the
+ * filesystem has them (XFS, BTRFS), byte for byte otherwise. A file written while it is copied may be copied half written: only
  * BTRFS snapshots are instantaneous. The workspace quota is enforced on restores only (N9).
  */
-import { constants } from 'node:fs'
-import { chmod, copyFile, link, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises'
+import { chmod, link, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { run } from './exec.js'
 import { FsSnapshotDriver } from './fs-driver.js'
 import { sameTime, treeBytes } from './restore.js'
 
@@ -40,39 +40,32 @@ export class CopySnapshotDriver extends FsSnapshotDriver {
   }
 }
 
+/**
+ * Copies the workspace with `cp -a` (it walks the tree without following links, so a folder project code
+ * swaps for a link while the copy runs is copied as that link, never read through: the daemon runs as root),
+ * then links each file equal to the previous snapshot's (size, time, mode) to that copy, in the store only.
+ */
 async function copyTree(source: string, target: string, previous: string | undefined): Promise<void> {
-  await mkdir(target, { mode: 0o700 })
-  for (const name of await readdir(source)) {
-    const from = join(source, name)
-    const to = join(target, name)
-    const stat = await lstat(from).catch(() => undefined) // gone meanwhile: not in the snapshot
-    if (stat === undefined) continue
-    const before = previous === undefined ? undefined : join(previous, name)
-    if (stat.isDirectory()) {
-      await copyTree(from, to, before)
-      await chmod(to, stat.mode & 0o7777)
-    } else if (stat.isSymbolicLink()) {
-      await gone(async () => symlink(await readlink(from), to))
-    } else if (stat.isFile()) {
-      const old = before === undefined ? undefined : await lstat(before).catch(() => undefined)
-      if (old?.isFile() === true && old.size === stat.size && sameTime(old.mtimeMs, stat.mtimeMs) && old.mode === stat.mode) {
-        await link(before!, to)
-      } else {
-        await gone(async () => {
-          await copyFile(from, to, constants.COPYFILE_FICLONE)
-          await chmod(to, stat.mode & 0o7777)
-          await utimes(to, stat.atime, stat.mtime)
-        })
-      }
-    }
-  }
+  await run('cp', ['-a', '--reflink=auto', '--no-target-directory', source, target]).catch(async (err: Error) => {
+    // cp reports files deleted while it copied (exit 1) yet copies the rest; anything else is a failure.
+    if ((await lstat(target).catch(() => undefined)) === undefined || !/No such file or directory/.test(err.message)) throw err
+  })
+  await chmod(target, 0o700)
+  if (previous !== undefined) await linkUnchanged(target, previous)
 }
 
-/** Runs `op`; a file deleted by the project while the snapshot is made is simply not in it. */
-async function gone(op: () => Promise<void>): Promise<void> {
-  try {
-    await op()
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+async function linkUnchanged(tree: string, previous: string): Promise<void> {
+  for (const name of await readdir(tree)) {
+    const here = join(tree, name)
+    const before = join(previous, name)
+    const [stat, old] = await Promise.all([lstat(here), lstat(before).catch(() => undefined)])
+    if (old === undefined) continue
+    if (stat.isDirectory() && old.isDirectory()) {
+      await linkUnchanged(here, before)
+    } else if (stat.isFile() && old.isFile() && old.ino !== stat.ino && old.size === stat.size && sameTime(old.mtimeMs, stat.mtimeMs) && old.mode === stat.mode) {
+      const temp = `${here}.quire-link`
+      await link(before, temp)
+      await rename(temp, here)
+    }
   }
 }

@@ -3,6 +3,10 @@
  * temporary folder (unwatched, same filesystem) and renamed into place, so the workspace runner only ever
  * reads a file whole and turns it into new document changes like any other edit. Folders on the way that
  * project code replaced by links or files are removed, never followed (N5).
+ *
+ * Known limit: this runs in the daemon (root). Code of the project running at the same moment could swap a
+ * folder for a link between the check and the rename; closing that needs the restore to run in the
+ * project's sandbox, as the workspace runner does (W31).
  */
 import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
@@ -24,7 +28,7 @@ export async function restoreInto(workdir: string, parts: readonly string[], sou
       live = join(live, part)
       await realFolder(live, counts)
     }
-    await mkdir(temp, { recursive: true })
+    await realFolder(temp, { written: 0, removed: 0 }) // project code may have made it a link
     await restoreEntry(source, stat, parts.length === 0 ? workdir : join(live, parts[parts.length - 1]!), temp, counts, parts.length === 0)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code

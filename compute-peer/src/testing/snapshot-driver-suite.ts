@@ -144,9 +144,12 @@ export function runSnapshotDriverTests(name: string, setup: () => Promise<Snapsh
       const s = await d.create({ kind: 'auto' })
       await rm(join(ws, 'data'), { recursive: true })
       await symlink(c.outside, join(ws, 'data'))
+      await rm(join(ws, '.quire-tmp'), { recursive: true, force: true })
+      await symlink(c.outside, join(ws, '.quire-tmp')) // where restores stage their files
       await d.restore(s.id, 'data/a.csv')
       expect(await readdir(c.outside)).toEqual([])
       expect((await lstat(join(ws, 'data'))).isDirectory()).toBe(true)
+      expect((await lstat(join(ws, '.quire-tmp'))).isDirectory()).toBe(true)
       expect(await text('data/a.csv')).toBe('a1')
       expect(await codeOf(d.restore(s.id, '../x'))).toBe('SNAPSHOT_PATH_INVALID')
     })
