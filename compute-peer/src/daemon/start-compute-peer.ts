@@ -23,7 +23,7 @@ import { runnerAccess } from '../workspace/runner/access.js'
 import { workspaceService } from '../workspace/runner/service.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../workspace/types.js'
 import { ComputeHosting } from '../projects/compute-hosting.js'
-import { detectSnapshotDriver, prepareSubvolume, snapshotService, type ProjectSnapshots, type SnapshotPolicy } from '../snapshots/index.js'
+import { detectSnapshotDriver, prepareSubvolume, serveSnapshots, snapshotService, type ProjectSnapshots, type SnapshotPolicy } from '../snapshots/index.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
@@ -167,6 +167,8 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     for (const { project, owner } of hosting.accepted) await serve(project, owner)
     const hostService = await serveHostingRequests({ libp2p: node, handle: (request, from) => hosting.register(request, from) })
     cleanup.push(() => hostService.stop())
+    const snapshotServer = await serveSnapshots({ libp2p: node, registry: snapshots, log: (line) => log(`[quire-compute] ${line}`) })
+    cleanup.push(() => snapshotServer.stop())
 
     const stop = (): Promise<void> => {
       stopping ??= (async () => {

@@ -104,6 +104,16 @@ export class ProjectSnapshots implements ProjectService {
     })
   }
 
+  /** Whether `peer` may list, browse and read (any member now). */
+  canRead(peer: string): Promise<boolean> {
+    return this.#ctx.canRead(peer)
+  }
+
+  /** Whether `peer` may take named snapshots and restore (writer, admin or owner now). */
+  isWriter(peer: string): Promise<boolean> {
+    return this.#ctx.isWriter(peer)
+  }
+
   health(): ServiceHealth {
     if (this.#stopped) return { state: 'stopped' }
     return this.#problem === undefined ? { state: 'ok' } : { state: 'degraded', detail: this.#problem }

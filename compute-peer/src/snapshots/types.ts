@@ -24,6 +24,10 @@ export type SnapshotErrorCode =
   | 'SNAPSHOT_NAME_INVALID'
   /** The host cannot make snapshots this way (a command failed, the filesystem refused). */
   | 'SNAPSHOT_FAILED'
+  /** A `/quire/snapshot/1.0.0` request is not well formed (unknown operation, missing field, too large). */
+  | 'SNAPSHOT_REQUEST_INVALID'
+  /** The peer may not do this: not a member (or no project served here by that id), or a reader asking to write. */
+  | 'SNAPSHOT_ACCESS_DENIED'
 
 /** A snapshot operation was refused or failed; the message says what to do. */
 export class SnapshotError extends CodedError<SnapshotErrorCode> {}

@@ -5,9 +5,12 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createQuireNode } from '@quire/node'
 import { stopAllProcesses, type PeerProcess } from '@quire/node/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { startComputeProcess, startNotebookMember, type NotebookMemberCommands } from '../../src/testing/index.js'
+import { requestSnapshots } from '../../src/snapshots/index.js'
 import { makeBtrfsLoop } from './btrfs-loop.js'
 
 const loop = await makeBtrfsLoop(512)
@@ -17,6 +20,7 @@ if (skip !== undefined) console.warn(`compute peer on BTRFS SKIPPED: ${skip}`)
 let member: PeerProcess<NotebookMemberCommands>
 let projectId: string
 let dataDir: string
+let computeAddress: string
 
 beforeAll(async () => {
   if (!('mount' in loop)) return
@@ -26,7 +30,8 @@ beforeAll(async () => {
   dataDir = join(loop.mount, 'compute-data')
   const started = await startComputeProcess(['--data-dir', dataDir, '--project', `${info.projectId}@${info.peerId}`, '--snapshot-interval-seconds', '1'])
   await member.request('grantCompute', { peerId: started.info.peerId })
-  await member.request('dial', { address: started.info.addresses[0]! })
+  computeAddress = started.info.addresses[0]!
+  await member.request('dial', { address: computeAddress })
 }, 180_000)
 
 afterAll(async () => {
@@ -64,3 +69,12 @@ it.skipIf(skip !== undefined)('[N1] [N10] on a BTRFS data directory the workspac
   expect(Object.keys(snap.heads)).toContain(projectId)
   expect(Object.keys(snap.heads).length).toBeGreaterThanOrEqual(3) // project, grants, the text file's document
 }, 180_000)
+
+it.skipIf(skip !== undefined)('[N15] the running compute peer answers /quire/snapshot/1.0.0 and refuses a stranger', async () => {
+  const node = await createQuireNode({ role: 'peer', listen: ['/ip4/127.0.0.1/tcp/0'], allowLoopback: true })
+  try {
+    await expect(requestSnapshots(node, multiaddr(computeAddress), { op: 'list', project: projectId })).rejects.toMatchObject({ code: 'SNAPSHOT_ACCESS_DENIED' })
+  } finally {
+    await node.stop()
+  }
+}, 60_000)
