@@ -1,92 +1,161 @@
 /**
  * Putting a snapshot's files back into the live workspace (N6). Each file is copied into the workspace's own
  * temporary folder (unwatched, same filesystem) and renamed into place, so the workspace runner only ever
- * reads a file whole and turns it into new document changes like any other edit. Folders on the way that
- * project code replaced by links or files are removed, never followed (N5).
+ * reads a file whole and turns it into new document changes like any other edit.
  *
- * Known limit: this runs in the daemon (root). Code of the project running at the same moment could swap a
- * folder for a link between the check and the rename; closing that needs the restore to run in the
- * project's sandbox, as the workspace runner does (W31).
+ * This runs in the daemon (root) while the project's code may run and swap any folder of the workspace for a
+ * link (N5). So every folder is opened with O_NOFOLLOW and then only reached through its descriptor
+ * (`/proc/self/fd/N/name`, resolved by the kernel to that very folder): a link found on the way is removed
+ * and replaced by a real folder, never followed, and a swap made after the check changes nothing.
  */
 import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
-import { chmod, copyFile, lstat, mkdir, readdir, readlink, rename, rm, symlink, utimes } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rmdir, symlink, unlink, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TEMP_DIR, TEMP_PREFIX } from '../workspace/disk-io.js'
 import { SnapshotError, type RestoreResult } from './types.js'
 
 interface Counts { written: number; removed: number }
 
+/** An open folder, reached only through its descriptor. */
+interface Dir { readonly fh: FileHandle; readonly path: string }
+
+const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
+
 /** Restores `source` (lstat `stat`, inside a snapshot) to `parts` under the live `workdir`. */
 export async function restoreInto(workdir: string, parts: readonly string[], source: string, stat: Stats): Promise<RestoreResult> {
   const counts: Counts = { written: 0, removed: 0 }
-  const temp = join(workdir, TEMP_DIR)
+  const opened: Dir[] = []
   try {
-    await realFolder(workdir, counts)
-    let live = workdir
-    for (const part of parts.slice(0, -1)) {
-      live = join(live, part)
-      await realFolder(live, counts)
+    const root = await openDir(workdir)
+    if (root === undefined) throw new SnapshotError('SNAPSHOT_FAILED', `the workspace ${workdir} is not a folder`)
+    opened.push(root)
+    const temp = await realFolderAt(root, TEMP_DIR, { written: 0, removed: 0 })
+    opened.push(temp)
+    if (parts.length === 0) {
+      await restoreFolder(source, root, temp, counts, true)
+    } else {
+      let parent = root
+      for (const part of parts.slice(0, -1)) {
+        parent = await realFolderAt(parent, part, counts)
+        opened.push(parent)
+      }
+      await restoreAt(source, stat, parent, parts[parts.length - 1]!, temp, counts)
     }
-    await realFolder(temp, { written: 0, removed: 0 }) // project code may have made it a link
-    await restoreEntry(source, stat, parts.length === 0 ? workdir : join(live, parts[parts.length - 1]!), temp, counts, parts.length === 0)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'EDQUOT' || code === 'ENOSPC') {
       throw new SnapshotError('WORKSPACE_FULL', `the workspace is full (${code}): ${counts.written} files were restored before it filled; free space or raise the quota, then restore again`, { cause: err })
     }
     throw err
+  } finally {
+    await Promise.all(opened.map((d) => d.fh.close().catch(() => undefined)))
   }
   return counts
 }
 
-async function restoreEntry(source: string, stat: Stats, live: string, temp: string, counts: Counts, root: boolean): Promise<void> {
+async function restoreFolder(source: string, live: Dir, temp: Dir, counts: Counts, root: boolean): Promise<void> {
+  const skip = (name: string): boolean => name.startsWith(TEMP_PREFIX) || (root && name === TEMP_DIR)
+  const names = new Set(await readdir(source))
+  for (const name of names) {
+    if (skip(name)) continue
+    const from = join(source, name)
+    await restoreAt(from, await lstat(from), live, name, temp, counts)
+  }
+  for (const name of await readdir(live.path)) {
+    if (names.has(name) || skip(name)) continue
+    await removeAt(live, name)
+    counts.removed++
+  }
+}
+
+async function restoreAt(source: string, stat: Stats, parent: Dir, name: string, temp: Dir, counts: Counts): Promise<void> {
   if (stat.isDirectory()) {
-    await realFolder(live, counts)
-    const names = new Set(await readdir(source))
-    for (const name of names) {
-      if (name.startsWith(TEMP_PREFIX) || (root && name === TEMP_DIR)) continue
-      const from = join(source, name)
-      await restoreEntry(from, await lstat(from), join(live, name), temp, counts, false)
-    }
-    for (const name of await readdir(live)) {
-      if (names.has(name) || name.startsWith(TEMP_PREFIX) || (root && name === TEMP_DIR)) continue
-      await rm(join(live, name), { recursive: true, force: true })
-      counts.removed++
+    const dir = await realFolderAt(parent, name, counts)
+    try {
+      await restoreFolder(source, dir, temp, counts, false)
+    } finally {
+      await dir.fh.close()
     }
     return
   }
   if (!stat.isFile() && !stat.isSymbolicLink()) return // sockets and FIFOs are not project files
+  const live = `${parent.path}/${name}`
   const now = await lstat(live).catch(() => undefined)
   if (stat.isFile() && now?.isFile() === true && now.size === stat.size && sameTime(now.mtimeMs, stat.mtimeMs) && now.mode === stat.mode) return
-  const staged = join(temp, `${TEMP_PREFIX}restore-${randomBytes(6).toString('hex')}`)
+  const staged = `${temp.path}/${TEMP_PREFIX}restore-${randomBytes(6).toString('hex')}`
   try {
     if (stat.isSymbolicLink()) {
       await symlink(await readlink(source), staged)
     } else {
-      // A reflink where the filesystem has them (BTRFS: no data is copied), a copy otherwise.
-      await copyFile(source, staged, constants.COPYFILE_FICLONE)
-      await chmod(staged, stat.mode & 0o7777)
-      await utimes(staged, stat.atime, stat.mtime)
+      // A reflink where the filesystem has them (BTRFS: no data is copied), a copy otherwise; never onto
+      // something already there. Mode and times are set through a descriptor: the name could be swapped.
+      await copyFile(source, staged, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
+      const fh = await open(staged, constants.O_RDONLY | constants.O_NOFOLLOW)
+      try {
+        await fh.chmod(stat.mode & 0o7777)
+        await fh.utimes(stat.atime, stat.mtime)
+      } finally {
+        await fh.close()
+      }
     }
-    if (now?.isDirectory() === true) await rm(live, { recursive: true, force: true })
+    if (now?.isDirectory() === true) await removeAt(parent, name)
     await rename(staged, live)
     counts.written++
   } catch (err) {
-    await rm(staged, { force: true }).catch(() => undefined)
+    await unlink(staged).catch(() => undefined)
     throw err
   }
 }
 
-/** Makes `path` a real folder: a link or a file there is removed first (never followed). */
-async function realFolder(path: string, counts: Counts): Promise<void> {
-  const now = await lstat(path).catch(() => undefined)
-  if (now?.isDirectory() === true) return
-  if (now !== undefined) {
-    await rm(path, { force: true })
-    counts.removed++
+/** Opens `path` as a folder without following a link; undefined when it is not a real folder. */
+async function openDir(path: string): Promise<Dir | undefined> {
+  try {
+    const fh = await open(path, DIR_FLAGS)
+    return { fh, path: `/proc/self/fd/${fh.fd}` }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') return undefined
+    throw err
   }
-  await mkdir(path)
+}
+
+/** Opens `parent/name` as a real folder: a link or a file there is removed first (never followed). */
+async function realFolderAt(parent: Dir, name: string, counts: Counts): Promise<Dir> {
+  const path = `${parent.path}/${name}`
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = await openDir(path)
+    if (dir !== undefined) return dir
+    if ((await lstat(path).catch(() => undefined)) !== undefined) {
+      await removeAt(parent, name)
+      counts.removed++
+    }
+    await mkdir(path, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err
+    })
+  }
+  throw new SnapshotError('SNAPSHOT_FAILED', `"${name}" kept changing while it was restored (a program in the project is replacing it); stop it and restore again`)
+}
+
+/** Removes `parent/name` and everything under it, through descriptors, never following a link. */
+async function removeAt(parent: Dir, name: string): Promise<void> {
+  const path = `${parent.path}/${name}`
+  const dir = await openDir(path)
+  if (dir === undefined) {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err
+    })
+    return
+  }
+  try {
+    for (const child of await readdir(dir.path)) await removeAt(dir, child)
+  } finally {
+    await dir.fh.close()
+  }
+  await rmdir(path).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOTDIR') await unlink(path) // swapped for a link meanwhile: the link goes
+    else if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') throw err
+  })
 }
 
 /** Bytes of the regular files under `path` (not following links), each inode once. */
