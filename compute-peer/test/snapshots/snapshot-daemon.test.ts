@@ -78,3 +78,26 @@ it.skipIf(skip !== undefined)('[N15] the running compute peer answers /quire/sna
     await node.stop()
   }
 }, 60_000)
+
+it.skipIf(skip !== undefined)('[N13] [N16] a writer restores a file over the protocol: the file and its document come back as new changes the member sees', async () => {
+  const store = join(dataDir, 'services', 'snapshots', projectId)
+  await member.request('addText', { path: 'notes.md', content: 'the original' })
+  // A snapshot that holds the original, taken by the interval once the workspace wrote it.
+  const original = await until(async () => {
+    const listed = await member.request('snapshots', { address: computeAddress, request: { op: 'list' } })
+    const ids = ((listed['snapshots'] ?? []) as Array<{ id: string }>).map((s) => s.id)
+    for (const id of ids.reverse()) {
+      if ((await readFile(join(store, id, 'notes.md'), 'utf8').catch(() => '')) === 'the original') return id
+    }
+    return undefined
+  }, (id) => id !== undefined, 'a snapshot holding notes.md')
+  expect(await member.request('setText', { path: 'notes.md', content: 'a bad edit' })).toBe(true)
+  await until(() => readFile(join(dataDir, 'projects', projectId, 'notes.md'), 'utf8').catch(() => ''), (t) => t === 'a bad edit', 'the edit on disk')
+  const restored = await member.request('snapshots', { address: computeAddress, request: { op: 'restore', id: original!, path: 'notes.md' } })
+  expect(restored).toMatchObject({ ok: true, written: 1 })
+  expect(restored['before']).toMatchObject({ reason: 'before-restore' })
+  // The workspace turns the restored file into changes of the document: the member reads the original again.
+  await until(() => member.request('readText', { path: 'notes.md' }), (t) => t === 'the original', 'the restored text at the member')
+  const files = await member.request('files', undefined)
+  expect(files.filter((f) => f.path === 'notes.md')).toHaveLength(1)
+}, 180_000)
