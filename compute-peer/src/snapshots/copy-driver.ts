@@ -1,13 +1,14 @@
 /**
  * Snapshots for hosts without BTRFS (N2): a snapshot is a copy of the workspace's tree in the store. A file
  * unchanged since the previous snapshot (same size, time and mode) is a hard link to that snapshot's copy, so
- * an unchanged file costs no space; a changed one is copied (`cp -a --reflink=auto`), as a reflink where the
+ * an unchanged file costs no space and no copying; a changed one is copied, as a reflink where the
  * filesystem has them (XFS, BTRFS), byte for byte otherwise. A file written while it is copied may be copied half written: only
  * BTRFS snapshots are instantaneous. The workspace quota is enforced on restores only (N9).
  */
-import { chmod, link, lstat, mkdir, readdir, rename, rm } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { chmod, copyFile, link, lstat, mkdir, readdir, readlink, rm, symlink, utimes } from 'node:fs/promises'
 import { join } from 'node:path'
-import { run } from './exec.js'
+import { openDir, openFile, type Dir } from './fd-dirs.js'
 import { FsSnapshotDriver } from './fs-driver.js'
 import { sameTime, treeBytes } from './restore.js'
 
@@ -41,31 +42,75 @@ export class CopySnapshotDriver extends FsSnapshotDriver {
 }
 
 /**
- * Copies the workspace with `cp -a` (it walks the tree without following links, so a folder project code
- * swaps for a link while the copy runs is copied as that link, never read through: the daemon runs as root),
- * then links each file equal to the previous snapshot's (size, time, mode) to that copy, in the store only.
+ * Copies the workspace into `target`, walking it through descriptors (the daemon is root; the project's code
+ * may swap a folder or file for a link meanwhile, and a link is copied as a link, never read through), and
+ * hard-links each file equal to the previous snapshot's (size, time, mode) instead of copying it.
  */
 async function copyTree(source: string, target: string, previous: string | undefined): Promise<void> {
-  await run('cp', ['-a', '--reflink=auto', '--no-target-directory', source, target]).catch(async (err: Error) => {
-    // cp reports files deleted while it copied (exit 1) yet copies the rest; anything else is a failure.
-    if ((await lstat(target).catch(() => undefined)) === undefined || !/No such file or directory/.test(err.message)) throw err
-  })
-  await chmod(target, 0o700)
-  if (previous !== undefined) await linkUnchanged(target, previous)
+  const root = await openDir(source)
+  if (root === undefined) throw new Error(`the workspace ${source} is not a folder`)
+  try {
+    await copyFolder(root, target, previous)
+  } finally {
+    await root.fh.close()
+  }
 }
 
-async function linkUnchanged(tree: string, previous: string): Promise<void> {
-  for (const name of await readdir(tree)) {
-    const here = join(tree, name)
-    const before = join(previous, name)
-    const [stat, old] = await Promise.all([lstat(here), lstat(before).catch(() => undefined)])
-    if (old === undefined) continue
-    if (stat.isDirectory() && old.isDirectory()) {
-      await linkUnchanged(here, before)
-    } else if (stat.isFile() && old.isFile() && old.ino !== stat.ino && old.size === stat.size && sameTime(old.mtimeMs, stat.mtimeMs) && old.mode === stat.mode) {
-      const temp = `${here}.quire-link`
-      await link(before, temp)
-      await rename(temp, here)
+async function copyFolder(source: Dir, target: string, previous: string | undefined): Promise<void> {
+  await mkdir(target, { mode: 0o700 })
+  for (const name of await readdir(source.path)) {
+    await gone(() => copyEntry(source, name, target, previous))
+  }
+}
+
+async function copyEntry(source: Dir, name: string, target: string, previous: string | undefined): Promise<void> {
+  const from = `${source.path}/${name}`
+  const to = join(target, name)
+  const before = previous === undefined ? undefined : join(previous, name)
+  const stat = await lstat(from).catch(() => undefined) // gone meanwhile: not in the snapshot
+  if (stat === undefined) return
+  if (stat.isDirectory()) {
+    const dir = await openDir(from)
+    if (dir === undefined) return
+    // Only through a real folder of the previous snapshot: a link there (to /etc) must not be linked from.
+    const beforeDir = before !== undefined && (await lstat(before).catch(() => undefined))?.isDirectory() === true ? before : undefined
+    try {
+      await copyFolder(dir, to, beforeDir)
+      await chmod(to, (await dir.fh.stat()).mode & 0o7777)
+    } finally {
+      await dir.fh.close()
     }
+  } else if (stat.isSymbolicLink()) {
+    await symlink(await readlink(from), to)
+  } else if (stat.isFile()) {
+    const fh = await openFile(from)
+    if (fh === undefined) return
+    try {
+      const now = await fh.stat()
+      const old = before === undefined ? undefined : await lstat(before).catch(() => undefined)
+      if (old?.isFile() === true && old.size === now.size && sameTime(old.mtimeMs, now.mtimeMs) && old.mode === now.mode) {
+        await link(before!, to)
+      } else {
+        // Through the descriptor: the file opened, whatever its name is now. A reflink where possible.
+        await copyFile(`/proc/self/fd/${fh.fd}`, to, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
+        await chmod(to, now.mode & 0o7777)
+        await utimes(to, now.atime, now.mtime)
+      }
+    } finally {
+      await fh.close()
+    }
+  }
+}
+
+/**
+ * Runs `op`; an entry the project deleted or replaced while the snapshot is made (gone, a link no more, a
+ * folder no more) is simply not in it, as if the snapshot had been taken a moment earlier or later.
+ */
+async function gone(op: () => Promise<void>): Promise<void> {
+  try {
+    await op()
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code !== 'ENOENT' && code !== 'EINVAL' && code !== 'ENOTDIR' && code !== 'ELOOP') throw err
   }
 }

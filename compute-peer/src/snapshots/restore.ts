@@ -10,17 +10,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
-import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rmdir, symlink, unlink, type FileHandle } from 'node:fs/promises'
+import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rmdir, symlink, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TEMP_DIR, TEMP_PREFIX } from '../workspace/disk-io.js'
+import { openDir, type Dir } from './fd-dirs.js'
 import { SnapshotError, type RestoreResult } from './types.js'
 
 interface Counts { written: number; removed: number }
 
-/** An open folder, reached only through its descriptor. */
-interface Dir { readonly fh: FileHandle; readonly path: string }
-
-const DIR_FLAGS = constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW
 
 /** Restores `source` (lstat `stat`, inside a snapshot) to `parts` under the live `workdir`. */
 export async function restoreInto(workdir: string, parts: readonly string[], source: string, stat: Stats): Promise<RestoreResult> {
@@ -104,18 +101,6 @@ async function restoreAt(source: string, stat: Stats, parent: Dir, name: string,
     counts.written++
   } catch (err) {
     await unlink(staged).catch(() => undefined)
-    throw err
-  }
-}
-
-/** Opens `path` as a folder without following a link; undefined when it is not a real folder. */
-async function openDir(path: string): Promise<Dir | undefined> {
-  try {
-    const fh = await open(path, DIR_FLAGS)
-    return { fh, path: `/proc/self/fd/${fh.fd}` }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ELOOP' || code === 'ENOTDIR' || code === 'ENOENT') return undefined
     throw err
   }
 }

@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, lstat, mkdir, mkdtemp, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
@@ -58,6 +58,31 @@ it('[N2] the copy driver hard-links a file unchanged since the previous snapshot
     expect(await ino(s2.id, 'same.txt')).toBe(await ino(s1.id, 'same.txt'))
     expect(await ino(s2.id, 'changed.txt')).not.toBe(await ino(s1.id, 'changed.txt'))
     expect(await ino(s1.id, 'same.txt')).not.toBe((await lstat(join(d.workdir, 'same.txt'))).ino) // never linked to the live file
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+it('[N5] the copy driver never links a file through a link the previous snapshot holds', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'quire-copy-link-'))
+  try {
+    const d = new CopySnapshotDriver({ workdir: join(dir, 'ws'), store: join(dir, 'store') })
+    await d.prepare()
+    const outside = join(dir, 'outside')
+    await mkdir(outside)
+    await writeFile(join(outside, 'secret.txt'), 'SECRET')
+    await chmod(join(outside, 'secret.txt'), 0o640)
+    await symlink(outside, join(d.workdir, 'data'))
+    await d.create({ kind: 'auto' }) // holds `data` as a link
+    await rm(join(d.workdir, 'data'))
+    await mkdir(join(d.workdir, 'data'))
+    const decoy = join(d.workdir, 'data', 'secret.txt')
+    await writeFile(decoy, 'XXXXXX') // same size, mode and time as the file the old link points to
+    await chmod(decoy, 0o640)
+    const s = await stat(join(outside, 'secret.txt'))
+    await utimes(decoy, s.atime, s.mtime)
+    const second = await d.create({ kind: 'auto' })
+    expect(new TextDecoder().decode(await d.read(second.id, 'data/secret.txt'))).toBe('XXXXXX')
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
