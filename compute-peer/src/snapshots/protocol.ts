@@ -23,9 +23,9 @@ const MAX_ANSWER_BYTES = MAX_SNAPSHOT_READ_BYTES + 64 * 1024
 export const MAX_BROWSE_ENTRIES = 5000
 const TIMEOUT_MS = 60_000
 
-export type SnapshotOp = 'list' | 'browse' | 'read' | 'take' | 'restore' | 'usage'
+export type SnapshotOp = 'list' | 'browse' | 'read' | 'take' | 'restore' | 'delete' | 'usage'
 const READER_OPS = new Set<SnapshotOp>(['list', 'browse', 'read', 'usage'])
-const WRITER_OPS = new Set<SnapshotOp>(['take', 'restore'])
+const WRITER_OPS = new Set<SnapshotOp>(['take', 'restore', 'delete'])
 
 export interface SnapshotRequest {
   readonly op: SnapshotOp
@@ -73,7 +73,8 @@ async function perform(registry: ReadonlyMap<DocumentId, ProjectSnapshots>, r: S
     throw new SnapshotError('SNAPSHOT_ACCESS_DENIED', `this compute peer serves no project ${r.project} that you may read`)
   }
   if (WRITER_OPS.has(r.op) && !(await service.isWriter(from))) {
-    throw new SnapshotError('SNAPSHOT_ACCESS_DENIED', `only writers of the project may ${r.op === 'take' ? 'take named snapshots' : 'restore'}; ask an admin for the writer role`)
+    const what = r.op === 'take' ? 'take named snapshots' : r.op === 'delete' ? 'delete snapshots' : 'restore'
+    throw new SnapshotError('SNAPSHOT_ACCESS_DENIED', `only writers of the project may ${what}; ask an admin for the writer role`)
   }
   const d = service.driver
   switch (r.op) {
@@ -85,6 +86,10 @@ async function perform(registry: ReadonlyMap<DocumentId, ProjectSnapshots>, r: S
     }
     case 'read': return { bytes: await d.read(need(r.id, 'id'), need(r.path, 'path'), Math.min(r.maxBytes ?? MAX_SNAPSHOT_READ_BYTES, MAX_SNAPSHOT_READ_BYTES)) }
     case 'take': return { snapshot: await service.named(need(r.name, 'name'), from) }
+    case 'delete': {
+      await service.delete(need(r.id, 'id'))
+      return {}
+    }
     case 'restore': {
       const result = await service.restore(need(r.id, 'id'), r.path ?? '', from)
       return { written: result.written, removed: result.removed, ...(result.before !== undefined && { before: result.before }) }

@@ -104,6 +104,11 @@ export class ProjectSnapshots implements ProjectService {
     })
   }
 
+  /** Deletes a snapshot (a writer's choice: named ones are never pruned otherwise). */
+  delete(id: string): Promise<void> {
+    return this.#serial(() => this.driver.delete(id))
+  }
+
   /** Whether `peer` may list, browse and read (any member now). */
   canRead(peer: string): Promise<boolean> {
     return this.#ctx.canRead(peer)

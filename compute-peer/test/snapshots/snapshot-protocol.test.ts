@@ -79,7 +79,7 @@ describe('/quire/snapshot/1.0.0', () => {
     expect(await code(ask(reader, { op: 'list', project: '4NMNnkMhL8jXrdJ9jamS58PAVdXu' }))).toBe('SNAPSHOT_ACCESS_DENIED')
   })
 
-  it('[N16] readers may not take or restore; writers take named snapshots and restore, after a snapshot of what is replaced', async () => {
+  it('[N16] readers may not take, restore or delete; writers take named snapshots, restore (after a snapshot of what is replaced) and delete', async () => {
     expect(await code(ask(reader, { op: 'take', name: 'mine' }))).toBe('SNAPSHOT_ACCESS_DENIED')
     expect(await code(ask(reader, { op: 'restore', id: first.id, path: 'results.csv' }))).toBe('SNAPSHOT_ACCESS_DENIED')
     await writeFile(join(workdir, 'results.csv'), 'broken')
@@ -91,6 +91,11 @@ describe('/quire/snapshot/1.0.0', () => {
     expect(restored).toMatchObject({ written: 1, removed: 0, before: { kind: 'auto', reason: 'before-restore', by: writer.id } })
     expect(await readFile(join(workdir, 'results.csv'), 'utf8')).toBe('x,y\n1,2\n')
     expect(await code(ask(writer, { op: 'take', name: 'broken state' }))).toBe('SNAPSHOT_NAME_INVALID')
+    // Named snapshots go only when a writer deletes them.
+    expect(await code(ask(reader, { op: 'delete', id: taken.id }))).toBe('SNAPSHOT_ACCESS_DENIED')
+    expect(await ask(writer, { op: 'delete', id: taken.id })).toMatchObject({ ok: true })
+    expect(((await ask(reader, { op: 'list' }))['snapshots'] as SnapshotInfo[]).some((s) => s.id === taken.id)).toBe(false)
+    expect(await code(ask(writer, { op: 'delete', id: taken.id }))).toBe('SNAPSHOT_NOT_FOUND')
   })
 
   it('[N17] malformed requests get SNAPSHOT_REQUEST_INVALID (or the driver\'s code) and the peer keeps answering', async () => {
