@@ -22,6 +22,8 @@ export interface ComputeConfig {
   unsafeNoSandbox: boolean
   /** When root: the host user sandboxes run as (default `quire-sandbox`, S5). Ignored when not root. */
   sandboxUser?: string
+  /** Snapshots of the workspaces (N10-N12); omitted fields take the defaults (15 minutes, no quota). */
+  snapshots?: { intervalMs?: number; quotaBytes?: number; budgetBytes?: number }
 }
 
 /** The standard port of a compute peer. */

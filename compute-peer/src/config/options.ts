@@ -23,6 +23,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'allowNetwork', kind: 'bool', help: 'Let kernels use the network when a project turns network access on in its settings.', shownDefault: 'false' },
   { key: 'allowLoopback', kind: 'bool', help: 'Development and tests only: allow dialing loopback addresses.', shownDefault: 'false' },
   { key: 'sandboxUser', kind: 'string', placeholder: '<user>', help: 'When started as root: the unprivileged host user kernels run as and project files belong to (created as a system user if missing).', shownDefault: 'quire-sandbox' },
+  { key: 'snapshotIntervalSeconds', kind: 'int', min: 1, help: 'How often each project is snapshotted when it changed (kept by the retention ladder: 4 quarter hours, 24 hours, 7 days, 4 weeks).', shownDefault: '900' },
+  { key: 'workspaceQuotaMb', kind: 'int', min: 0, help: 'Disk quota of each project\'s workspace, MiB (enforced on every write on BTRFS, on restores elsewhere); 0 for none.', shownDefault: '0 (none)' },
+  { key: 'snapshotBudgetMb', kind: 'int', min: 0, help: 'Space each project\'s snapshots may hold beyond its workspace, MiB; the oldest automatic snapshots are pruned first. 0: twice the workspace quota, or no limit without one.', shownDefault: '0' },
   { key: 'unsafeNoSandbox', kind: 'bool', help: 'Run kernels without bubblewrap when it is missing: they see the whole machine. Only on your own machine.', shownDefault: 'false' },
 ]
 

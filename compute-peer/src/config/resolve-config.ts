@@ -35,6 +35,14 @@ export function resolveComputeConfig(argv: readonly string[], env: NodeJS.Proces
   const cpu = positive(get<number>('kernelCpuSeconds') ?? 0, 1)
   const processes = positive(get<number>('kernelProcesses') ?? 256, 1)
   const fileSize = positive(get<number>('kernelFileSizeMb') ?? 1024, MIB)
+  const interval = get<number>('snapshotIntervalSeconds')
+  const quota = positive(get<number>('workspaceQuotaMb'), MIB)
+  const budget = positive(get<number>('snapshotBudgetMb'), MIB)
+  const snapshots = {
+    ...(interval !== undefined && { intervalMs: interval * 1000 }),
+    ...(quota !== undefined && { quotaBytes: quota }),
+    ...(budget !== undefined && { budgetBytes: budget }),
+  }
   return {
     help: false,
     config: {
@@ -54,6 +62,7 @@ export function resolveComputeConfig(argv: readonly string[], env: NodeJS.Proces
       allowLoopback: get<boolean>('allowLoopback') ?? false,
       unsafeNoSandbox: get<boolean>('unsafeNoSandbox') ?? false,
       ...(get<string>('sandboxUser') !== undefined && { sandboxUser: get<string>('sandboxUser')! }),
+      ...(Object.keys(snapshots).length > 0 && { snapshots }),
     },
   }
 }

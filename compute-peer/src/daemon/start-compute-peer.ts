@@ -24,6 +24,7 @@ import { workspaceService } from '../workspace/runner/service.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../workspace/types.js'
 import { ComputeHosting } from '../projects/compute-hosting.js'
 import { servePty, terminalService, TerminalRegistry } from '../terminal/index.js'
+import { detectSnapshotDriver, prepareSubvolume, serveSnapshots, snapshotService, type ProjectSnapshots, type SnapshotPolicy } from '../snapshots/index.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
@@ -37,6 +38,8 @@ export interface StartComputePeerOptions {
   readonly workspace?: { readonly limits?: Partial<WorkspaceLimits>; readonly timing?: Partial<WorkspaceTiming> }
   /** Terminals: the shell (default `/bin/bash -l`) and how long one nobody views lives (default the kernels' idle timeout). */
   readonly terminals?: { readonly shell?: readonly string[]; readonly idleMs?: number }
+  /** Snapshot policy beyond the configuration (the retention ladder; short intervals in tests). */
+  readonly snapshots?: Partial<SnapshotPolicy>
 }
 
 /** A running compute peer. */
@@ -133,6 +136,13 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       log: (line) => log(`[quire-compute] ${line}`),
     }
     const terminals = new TerminalRegistry()
+    // Workspaces are BTRFS subvolumes where the data directory is on BTRFS, so they can be snapshotted (N1).
+    const workRoot = join(config.dataDir, 'projects')
+    await mkdir(workRoot, { recursive: true, mode: 0o700 })
+    const snapshotDriver = await detectSnapshotDriver(workRoot)
+    log(`[quire-compute] snapshots: ${snapshotDriver.reason}`)
+    const prepareWorkdir = snapshotDriver.kind === 'btrfs' ? (dir: string) => prepareSubvolume(dir, (line) => log(`[quire-compute] ${line}`)) : undefined
+    const snapshots = new Map<DocumentId, ProjectSnapshots>()
     const services = [workspaceService({
       host, blobs: workspaceBlobs(store, blobs, node, index, () => [...executors.keys()]), runners,
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
@@ -141,7 +151,7 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       host, registry: terminals, limits: config.limits, idleMs: options.terminals?.idleMs ?? config.idleTimeoutMs,
       ...(options.terminals?.shell !== undefined && { shell: options.terminals.shell }),
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
-    })]
+    }), snapshotService({ kind: snapshotDriver.kind, policy: { ...config.snapshots, ...options.snapshots }, registry: snapshots })]
     // One handler for every project's terminals (T3): it finds the project's terminal service by id.
     const pty = await servePty({ libp2p: node, registry: terminals, log: (line) => log(`[quire-compute] ${line}`) })
     cleanup.push(() => pty.stop())
@@ -149,7 +159,8 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     const serve = async (id: DocumentId, owner: string | undefined): Promise<void> => {
       if (executors.has(id) || stopping !== undefined) return
       const executor = new ProjectExecutor({
-        repo: q.repo, index, project: id, env, workRoot: join(config.dataDir, 'projects'), networkAllowed: config.allowNetwork,
+        repo: q.repo, index, project: id, env, workRoot, networkAllowed: config.allowNetwork,
+        ...(prepareWorkdir !== undefined && { prepareWorkdir }),
         services, stateRoot: join(config.dataDir, 'services'),
         provisionalReaders: owner === undefined ? relays : [owner, ...relays],
         ...(owner !== undefined && { owner }),
@@ -167,6 +178,8 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     for (const { project, owner } of hosting.accepted) await serve(project, owner)
     const hostService = await serveHostingRequests({ libp2p: node, handle: (request, from) => hosting.register(request, from) })
     cleanup.push(() => hostService.stop())
+    const snapshotServer = await serveSnapshots({ libp2p: node, registry: snapshots, log: (line) => log(`[quire-compute] ${line}`) })
+    cleanup.push(() => snapshotServer.stop())
 
     const stop = (): Promise<void> => {
       stopping ??= (async () => {

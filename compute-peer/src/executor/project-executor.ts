@@ -35,6 +35,8 @@ export interface ProjectExecutorInit {
   readonly services?: readonly ProjectServiceFactory[]
   /** Services keep their per-project state under `<stateRoot>/<service>/<project id>`. Default `<workRoot>/../services`. */
   readonly stateRoot?: string
+  /** Makes the project's workspace directory (a BTRFS subvolume where snapshots use BTRFS, N1). Default: mkdir. */
+  readonly prepareWorkdir?: (dir: string) => Promise<void>
 }
 
 /** Why the project is not served, as logged and reported. */
@@ -81,7 +83,8 @@ export class ProjectExecutor {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.workdir, { recursive: true, mode: 0o700 })
+    if (this.#init.prepareWorkdir !== undefined) await this.#init.prepareWorkdir(this.workdir)
+    else await mkdir(this.workdir, { recursive: true, mode: 0o700 })
     await this.#init.index.track(this.#init.project, {
       ...(this.#init.owner !== undefined && { owner: this.#init.owner }),
       provisionalReaders: this.#init.provisionalReaders ?? [],

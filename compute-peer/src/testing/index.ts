@@ -5,3 +5,4 @@ export type { MemberCellReport, NotebookMemberCommands } from './notebook-member
 export { measureKernel, type KernelMeasurement } from './measure-kernel.js'
 export { adapterPair } from './adapter-pair.js'
 export { ScreenViewer, freshScreen } from './terminal-viewer.js'
+export { runSnapshotDriverTests, type SnapshotDriverTestContext } from './snapshot-driver-suite.js'

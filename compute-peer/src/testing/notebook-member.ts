@@ -21,10 +21,12 @@ import {
   readText,
   readNotebook,
   setExecutionState,
+  setText,
   type NotebookDoc,
   type TextDoc,
 } from '@quire/crdt'
 import { serveCommands } from '@quire/node/testing'
+import { requestSnapshots, type SnapshotRequest } from '../snapshots/index.js'
 
 /** The commands a notebook member answers, with their params and results. */
 export interface NotebookMemberCommands {
@@ -42,6 +44,10 @@ export interface NotebookMemberCommands {
   files: { params: undefined; result: Array<{ path: string; kind: string; createdBy: string }> }
   /** A text file's content, or null when there is no text file at `path`. */
   readText: { params: { path: string }; result: string | null }
+  /** Replaces a text file's content (a null result: there is no text file at `path`). */
+  setText: { params: { path: string; content: string }; result: boolean }
+  /** Sends a `/quire/snapshot/1.0.0` request about the project to the peer at `address`; answers its fields or its code. */
+  snapshots: { params: { address: string; request: Omit<SnapshotRequest, 'project'> }; result: Record<string, unknown> }
   /** The last workspace status (W40) a peer broadcast on the project, with its sender. */
   workspaceStatus: { params: undefined; result: { senderId: string; state: string; pending: number; problemCount: number } | null }
   /** This process's memory after a garbage collection, bytes. */
@@ -117,6 +123,22 @@ async function main(): Promise<void> {
       if (entry?.kind !== 'text') return null
       const text = readText((await q.repo.find<TextDoc>(entry.url as AutomergeUrl)).doc())
       return text.ok ? text.value.content : null
+    },
+    setText: async (params) => {
+      const { path, content } = params as { path: string; content: string }
+      const read = readProject(project.project.doc())
+      const entry = read.ok ? read.value.files.find((f) => f.displayPath === path && f.kind === 'text') : undefined
+      if (entry?.kind !== 'text') return false
+      ;(await q.repo.find<TextDoc>(entry.url as AutomergeUrl)).change((d) => { setText(d, content) })
+      return true
+    },
+    snapshots: async (params) => {
+      const { address, request } = params as { address: string; request: Omit<SnapshotRequest, 'project'> }
+      try {
+        return await requestSnapshots(node, multiaddr(address), { ...request, project: project.id })
+      } catch (err) {
+        return { ok: false, code: (err as { code?: string }).code, message: (err as Error).message }
+      }
     },
     workspaceStatus: () => workspace,
     memory: () => {

@@ -1,0 +1,165 @@
+/**
+ * Putting a snapshot's files back into the live workspace (N6). Each file is copied into the workspace's own
+ * temporary folder (unwatched, same filesystem) and renamed into place, so the workspace runner only ever
+ * reads a file whole and turns it into new document changes like any other edit.
+ *
+ * This runs in the daemon (root) while the project's code may run and swap any folder of the workspace for a
+ * link (N5). So every folder is opened with O_NOFOLLOW and then only reached through its descriptor
+ * (`/proc/self/fd/N/name`, resolved by the kernel to that very folder): a link found on the way is removed
+ * and replaced by a real folder, never followed, and a swap made after the check changes nothing.
+ */
+import { randomBytes } from 'node:crypto'
+import { constants, type Stats } from 'node:fs'
+import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rmdir, symlink, unlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { TEMP_DIR, TEMP_PREFIX } from '../workspace/disk-io.js'
+import { openDir, type Dir } from './fd-dirs.js'
+import { SnapshotError, type RestoreResult } from './types.js'
+
+interface Counts { written: number; removed: number }
+
+
+/** Restores `source` (lstat `stat`, inside a snapshot) to `parts` under the live `workdir`. */
+export async function restoreInto(workdir: string, parts: readonly string[], source: string, stat: Stats): Promise<RestoreResult> {
+  const counts: Counts = { written: 0, removed: 0 }
+  const opened: Dir[] = []
+  try {
+    const root = await openDir(workdir)
+    if (root === undefined) throw new SnapshotError('SNAPSHOT_FAILED', `the workspace ${workdir} is not a folder`)
+    opened.push(root)
+    const temp = await realFolderAt(root, TEMP_DIR, { written: 0, removed: 0 })
+    opened.push(temp)
+    if (parts.length === 0) {
+      await restoreFolder(source, root, temp, counts, true)
+    } else {
+      let parent = root
+      for (const part of parts.slice(0, -1)) {
+        parent = await realFolderAt(parent, part, counts)
+        opened.push(parent)
+      }
+      await restoreAt(source, stat, parent, parts[parts.length - 1]!, temp, counts)
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EDQUOT' || code === 'ENOSPC') {
+      throw new SnapshotError('WORKSPACE_FULL', `the workspace is full (${code}): ${counts.written} files were restored before it filled; free space or raise the quota, then restore again`, { cause: err })
+    }
+    throw err
+  } finally {
+    await Promise.all(opened.map((d) => d.fh.close().catch(() => undefined)))
+  }
+  return counts
+}
+
+async function restoreFolder(source: string, live: Dir, temp: Dir, counts: Counts, root: boolean): Promise<void> {
+  const skip = (name: string): boolean => name.startsWith(TEMP_PREFIX) || (root && name === TEMP_DIR)
+  const names = new Set(await readdir(source))
+  for (const name of names) {
+    if (skip(name)) continue
+    const from = join(source, name)
+    await restoreAt(from, await lstat(from), live, name, temp, counts)
+  }
+  for (const name of await readdir(live.path)) {
+    if (names.has(name) || skip(name)) continue
+    await removeAt(live, name)
+    counts.removed++
+  }
+}
+
+async function restoreAt(source: string, stat: Stats, parent: Dir, name: string, temp: Dir, counts: Counts): Promise<void> {
+  if (stat.isDirectory()) {
+    const dir = await realFolderAt(parent, name, counts)
+    try {
+      await restoreFolder(source, dir, temp, counts, false)
+    } finally {
+      await dir.fh.close()
+    }
+    return
+  }
+  if (!stat.isFile() && !stat.isSymbolicLink()) return // sockets and FIFOs are not project files
+  const live = `${parent.path}/${name}`
+  const now = await lstat(live).catch(() => undefined)
+  if (stat.isFile() && now?.isFile() === true && now.size === stat.size && sameTime(now.mtimeMs, stat.mtimeMs) && now.mode === stat.mode) return
+  const staged = `${temp.path}/${TEMP_PREFIX}restore-${randomBytes(6).toString('hex')}`
+  try {
+    if (stat.isSymbolicLink()) {
+      await symlink(await readlink(source), staged)
+    } else {
+      // A reflink where the filesystem has them (BTRFS: no data is copied), a copy otherwise; never onto
+      // something already there. Mode and times are set through a descriptor: the name could be swapped.
+      await copyFile(source, staged, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
+      const fh = await open(staged, constants.O_RDONLY | constants.O_NOFOLLOW)
+      try {
+        await fh.chmod(stat.mode & 0o7777)
+        await fh.utimes(stat.atime, stat.mtime)
+      } finally {
+        await fh.close()
+      }
+    }
+    if (now?.isDirectory() === true) await removeAt(parent, name)
+    await rename(staged, live)
+    counts.written++
+  } catch (err) {
+    await unlink(staged).catch(() => undefined)
+    throw err
+  }
+}
+
+/** Opens `parent/name` as a real folder: a link or a file there is removed first (never followed). */
+async function realFolderAt(parent: Dir, name: string, counts: Counts): Promise<Dir> {
+  const path = `${parent.path}/${name}`
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = await openDir(path)
+    if (dir !== undefined) return dir
+    if ((await lstat(path).catch(() => undefined)) !== undefined) {
+      await removeAt(parent, name)
+      counts.removed++
+    }
+    await mkdir(path, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err
+    })
+  }
+  throw new SnapshotError('SNAPSHOT_FAILED', `"${name}" kept changing while it was restored (a program in the project is replacing it); stop it and restore again`)
+}
+
+/** Removes `parent/name` and everything under it, through descriptors, never following a link. */
+async function removeAt(parent: Dir, name: string): Promise<void> {
+  const path = `${parent.path}/${name}`
+  const dir = await openDir(path)
+  if (dir === undefined) {
+    await unlink(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err
+    })
+    return
+  }
+  try {
+    for (const child of await readdir(dir.path)) await removeAt(dir, child)
+  } finally {
+    await dir.fh.close()
+  }
+  await rmdir(path).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOTDIR') await unlink(path) // swapped for a link meanwhile: the link goes
+    else if (err.code !== 'ENOENT' && err.code !== 'ENOTEMPTY') throw err
+  })
+}
+
+/** Bytes of the regular files under `path` (not following links), each inode once. */
+export async function treeBytes(path: string, seen = new Set<string>()): Promise<number> {
+  const stat = await lstat(path).catch(() => undefined)
+  if (stat === undefined) return 0
+  if (stat.isFile()) {
+    const key = `${stat.dev}:${stat.ino}`
+    if (seen.has(key)) return 0
+    seen.add(key)
+    return stat.size
+  }
+  if (!stat.isDirectory()) return 0
+  let total = 0
+  for (const name of await readdir(path).catch(() => [] as string[])) total += await treeBytes(join(path, name), seen)
+  return total
+}
+
+/** Times equal to the millisecond copies keep (`utimes` goes through a double of seconds, so not exactly). */
+export function sameTime(a: number, b: number): boolean {
+  return Math.abs(a - b) < 1
+}
