@@ -43,9 +43,10 @@ export interface Batch {
   bytes: number
 }
 
-/** Adds the batch's new entries and deletes the gone ones in one project change. */
-export function commitBatch(ctx: SyncContext, batch: Batch, deletes: readonly FileRecord[]): void {
-  if (batch.creates.length === 0 && deletes.length === 0) return
+/** Adds the batch's new entries and deletes the gone ones in one project change; returns the ids deleted. */
+export function commitBatch(ctx: SyncContext, batch: Batch, deletes: readonly FileRecord[]): Set<string> {
+  const deleted = new Set<string>()
+  if (batch.creates.length === 0 && deletes.length === 0) return deleted
   let added: Array<string | Error> = []
   const removed: boolean[] = []
   try {
@@ -65,7 +66,7 @@ export function commitBatch(ctx: SyncContext, batch: Batch, deletes: readonly Fi
     ctx.stats.projectChanges++
   } catch (err) {
     for (const c of batch.creates) ctx.problems.set(c.path, 'WORKSPACE_PATH_TAKEN', `the project refused this file: ${(err as Error).message}`)
-    return
+    return deleted
   }
   batch.creates.forEach((c, i) => {
     const id = added[i]
@@ -77,7 +78,12 @@ export function commitBatch(ctx: SyncContext, batch: Batch, deletes: readonly Fi
     ctx.stats.changesFromDisk++
     ctx.problems.clear(c.path)
   })
-  for (const done of removed) if (done) ctx.stats.changesFromDisk++
+  deletes.forEach((record, i) => {
+    if (!removed[i]) return
+    ctx.stats.changesFromDisk++
+    deleted.add(record.id)
+  })
+  return deleted
 }
 
 /** Several project edits in one change; each is tried alone, so one refused edit (a problem) keeps the others. */

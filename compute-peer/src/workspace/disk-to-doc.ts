@@ -140,9 +140,13 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
     if ((entry.kind === 'text' || entry.kind === 'notebook') && (await editedSince(ctx, entry.url, record.heads))) continue
     deletes.push(record)
   }
-  commitBatch(ctx, batch, deletes)
+  const deleted = commitBatch(ctx, batch, deletes)
+  // An edit made before its member saw the deletion may still be on its way: it brings the entry back (W33).
+  for (const record of deletes) {
+    const entry = entries.get(record.id)
+    if (deleted.has(record.id) && (entry?.kind === 'text' || entry?.kind === 'notebook')) ctx.deletions.remember(entry, record.heads ?? [])
+  }
 }
-
 
 /**
  * Renames the entries of files moved on disk, in one project change (W21). A file moved over another
