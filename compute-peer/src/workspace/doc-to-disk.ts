@@ -5,11 +5,11 @@
  * own writes as nothing new. A file with a disk edit not yet read is left for the disk side to read first:
  * the write that follows carries the merge.
  */
-import { promises as fs, rmSync } from 'node:fs'
+import { promises as fs, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readProject, type FileEntry, type NotebookDoc, type TextDoc } from '@quire/crdt'
 import type { SyncContext } from './context.js'
-import { TEMP_DIR, hashOf, hashOfSync, inspect, pruneEmptyDirs, sha256Hex, writeAtomic } from './disk-io.js'
+import { TEMP_DIR, hashOf, hashOfSync, inspect, inspectSync, pruneEmptyDirs, sha256Hex, writeAtomic } from './disk-io.js'
 import { renderNotebook, renderText, type Rendered } from './render.js'
 import type { FileRecord } from './state-store.js'
 
@@ -129,9 +129,10 @@ async function moveFile(ctx: SyncContext, record: FileRecord, path: string, entr
   const to = join(ctx.root, path)
   const here = await inspect(from)
   const unchanged = record.kind === 'folder' ? here.type === 'dir' : here.type === 'file' && (await hashOf(from)) === record.hash
-  if (unchanged && (await inspect(to)).type === 'missing') {
-    await fs.mkdir(dirname(to), { recursive: true })
-    await fs.rename(from, to)
+  if (unchanged && (await inspect(to)).type === 'missing') await fs.mkdir(dirname(to), { recursive: true })
+  // Looked at again without yielding, then moved at once: a file a program made at the new path meanwhile is kept (W34).
+  if (unchanged && inspectSync(to).type === 'missing') {
+    renameSync(from, to)
     ctx.markDisk(path)
     ctx.stats.filesMoved++
     await pruneEmptyDirs(ctx.root, dirname(from), (dir) => isFolder(ctx, dir, entries))
