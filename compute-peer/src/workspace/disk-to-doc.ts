@@ -161,7 +161,11 @@ async function applyMoves(ctx: SyncContext, pairs: readonly Move[], entries: Map
   const done = changeEach(ctx, moves.map(({ from, to, over }) => ({
     path: to.path,
     apply: (doc: ProjectDoc) => {
-      if (over !== undefined && liveEntries(ctx, doc).has(over.id)) deleteFile(doc, over.id)
+      // Checked before anything changes: a refused move must not leave the replaced entry deleted.
+      const live = liveEntries(ctx, doc)
+      if (!live.has(from.id)) throw new Error('its entry was deleted meanwhile')
+      if ([...live.values()].some((e) => e.id !== from.id && e.id !== over?.id && e.path === to.path)) throw new Error(`"${to.path}" is taken`)
+      if (over !== undefined && live.has(over.id)) deleteFile(doc, over.id)
       renameFile(doc, from.id, to.path)
     },
   })))
