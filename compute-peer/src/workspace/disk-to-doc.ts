@@ -8,7 +8,7 @@ import { deleteFile, renameFile, type FileEntry, type ProjectDoc } from '@quire/
 import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import type { SyncContext } from './context.js'
-import { applyEdit, changeEach, commitBatch, createEntry, createFolder, liveEntries, sameStat, statOf, type Batch, type Seen } from './disk-apply.js'
+import { applyEdit, asText, changeEach, commitBatch, createEntry, createFolder, liveEntries, sameStat, statOf, type Batch, type Seen } from './disk-apply.js'
 import { inspect, inspectSync, readRegular, sha256Hex, type DiskEntry } from './disk-io.js'
 import { pairRenames, type Move } from './disk-renames.js'
 import { IGNORE_FILE, nameProblem } from './names.js'
@@ -125,6 +125,7 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
   for (const seen of changed) if (!moved.has(seen)) await applyEdit(ctx, seen, seen.record, batch)
   for (const seen of moved.values()) if (seen.hash !== seen.record.hash) await applyEdit(ctx, seen, seen.record, batch)
   for (const seen of created) if (!moved.has(seen)) await createEntry(ctx, seen, batch)
+  for (const seen of moved.values()) await followReplaced(ctx, seen, entries)
   for (const path of emptyDirs) createFolder(ctx, path, batch)
   const deletes: FileRecord[] = []
   for (const record of gone.values()) {
@@ -144,8 +145,26 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
   // An edit made before its member saw the deletion may still be on its way: it brings the entry back (W33).
   for (const record of deletes) {
     const entry = entries.get(record.id)
-    if (deleted.has(record.id) && (entry?.kind === 'text' || entry?.kind === 'notebook')) ctx.deletions.remember(entry, record.heads ?? [])
+    if (deleted.has(record.id) && (entry?.kind === 'text' || entry?.kind === 'notebook')) ctx.lateEdits.remember(entry, record.heads ?? [])
   }
+}
+
+/** A file read as moved: its entry's record, and the record of the entry whose file it replaced (W32). */
+type Moved = Seen & { record: FileRecord; over?: FileRecord }
+
+/**
+ * A text file moved over another text file's path: the replaced document's edits since its file was last
+ * written, and those still on their way, are carried into the moved entry (W35).
+ */
+async function followReplaced(ctx: SyncContext, seen: Moved, entries: Map<string, FileEntry>): Promise<void> {
+  const over = seen.over === undefined ? undefined : entries.get(seen.over.id)
+  const moved = entries.get(seen.record.id)
+  const record = ctx.records.get(seen.record.id)
+  // The moved entry's record must hold the bytes just read, so its heads hold the text the file has.
+  if (over?.kind !== 'text' || moved?.kind !== 'text' || record?.hash !== seen.hash || record.heads === undefined) return
+  const text = asText(ctx, seen.bytes)
+  if (text === undefined) return
+  await ctx.lateEdits.follow(ctx, { url: over.url, heads: seen.over!.heads }, moved.url, record.heads, text)
 }
 
 /**
@@ -154,8 +173,8 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
  * of it that arrives later is written to the new path. Returns the files read as moved, each with the
  * edit still to apply to its moved entry (the same bytes as recorded apply as nothing).
  */
-async function applyMoves(ctx: SyncContext, pairs: readonly Move[], entries: Map<string, FileEntry>, gone: Map<string, FileRecord>): Promise<Map<Seen, Seen & { record: FileRecord }>> {
-  const out = new Map<Seen, Seen & { record: FileRecord }>()
+async function applyMoves(ctx: SyncContext, pairs: readonly Move[], entries: Map<string, FileEntry>, gone: Map<string, FileRecord>): Promise<Map<Seen, Moved>> {
+  const out = new Map<Seen, Moved>()
   const moves = pairs.filter(({ from }) => entries.has(from.id))
   if (moves.length === 0) return out
   const done = changeEach(ctx, moves.map(({ from, to, over }) => ({
@@ -176,7 +195,7 @@ async function applyMoves(ctx: SyncContext, pairs: readonly Move[], entries: Map
     gone.delete(from.id)
     ctx.stats.changesFromDisk++
     const record = ctx.records.get(from.id)!
-    out.set(to, { ...to, record })
+    out.set(to, { ...to, record, ...(over !== undefined ? { over } : {}) })
   })
   return out
 }

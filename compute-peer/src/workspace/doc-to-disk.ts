@@ -18,7 +18,7 @@ const SYNC_CHECK_BYTES = 4 * 1024 * 1024
 
 /** Writes what changed; `pending(path)` says a disk event for the path waits to be read. Returns blobs still missing. */
 export async function writeDocuments(ctx: SyncContext, pending: (path: string) => boolean): Promise<number> {
-  await ctx.deletions.restore(ctx)
+  await ctx.lateEdits.apply(ctx)
   const read = readProject(ctx.project.doc())
   if (!read.ok) return 0
   const entries = read.value.files.filter((e) => !isGitPath(e.displayPath))
