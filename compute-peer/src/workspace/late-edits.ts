@@ -105,22 +105,28 @@ export class LateEdits {
    */
   async #restore(ctx: SyncContext): Promise<void> {
     if (this.#byId.size === 0) return
-    const back: DocEntry[] = []
-    for (const [id, { entry, heads }] of this.#byId) {
+    const back: Deletion[] = []
+    for (const [id, deletion] of this.#byId) {
+      const { entry, heads } = deletion
       const handle = await ctx.handle<unknown>(entry.url)
       if (handle === undefined) continue
       if (sameHeads([...handle.heads()], heads)) continue
       this.#byId.delete(id)
-      back.push(entry)
+      back.push(deletion)
     }
     if (back.length === 0) return
+    const into: Array<{ deletion: Deletion; url: string }> = []
     ctx.project.change((doc) => {
       const live = liveEntries(ctx, doc)
-      const taken = new Set([...live.values()].map((e) => e.displayPath))
-      for (const entry of back) {
+      const taken = new Map([...live.values()].map((e) => [e.displayPath, e]))
+      for (const deletion of back) {
+        const { entry } = deletion
         if (live.has(entry.id)) continue
-        if (taken.has(entry.path)) {
-          ctx.log(`${entry.path} was deleted on disk and edited by a member meanwhile, but a new file has its path; the edit stays in its document only`)
+        const holder = taken.get(entry.path)
+        if (holder !== undefined) {
+          // Another file has the path now (a file moved or made there): the edit goes into it, as in W35.
+          if (entry.kind === 'text' && holder.kind === 'text') into.push({ deletion, url: holder.url })
+          else ctx.log(`${entry.path} was deleted on disk and edited by a member meanwhile, but another file has its path; the edit stays in its document only`)
           continue
         }
         addFile(doc, {
@@ -132,11 +138,17 @@ export class LateEdits {
           ...(entry.createdBy !== null ? { createdBy: entry.createdBy } : {}),
           ...(entry.chatUrl !== null ? { chatUrl: entry.chatUrl } : {}),
         })
-        taken.add(entry.path)
+        taken.set(entry.path, { ...entry, displayPath: entry.path, conflict: false })
         ctx.log(`${entry.path} was deleted on disk while a member edited it; the edit wins and the file comes back`)
       }
     })
     ctx.stats.projectChanges++
+    for (const { deletion, url } of into) {
+      const to = await ctx.handle<TextDoc>(url)
+      const text = (to?.doc() as { content?: unknown } | undefined)?.content
+      if (to === undefined || typeof text !== 'string') continue
+      await this.follow(ctx, { url: deletion.entry.url, heads: deletion.heads }, url, to.heads(), text)
+    }
   }
 }
 
