@@ -4,6 +4,7 @@
  */
 import type { AutomergeUrl, DocHandle, Repo } from '@automerge/automerge-repo'
 import type { ProjectDoc } from '@quire/crdt'
+import type { LateEdits } from './late-edits.js'
 import type { IgnoreRules } from './names.js'
 import type { StateStore } from './state-store.js'
 import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceProblem, WorkspaceProblemCode, WorkspaceStats } from './types.js'
@@ -52,6 +53,8 @@ export interface SyncContext {
   readonly limits: WorkspaceLimits
   readonly stats: WorkspaceStats
   readonly problems: ProblemSet
+  /** Members' edits that arrive after the disk change that removed their entry was read (W33, W35). */
+  readonly lateEdits: LateEdits
   readonly peerId: string | undefined
   readonly signal: AbortSignal
   readonly log: (line: string) => void

@@ -3,7 +3,7 @@
  * directory, then rename) and reads that never follow a link or open a FIFO (which would block forever).
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { constants, lstatSync, promises as fs, type BigIntStats } from 'node:fs'
+import { closeSync, constants, fstatSync, lstatSync, openSync, promises as fs, readFileSync, renameSync, type BigIntStats } from 'node:fs'
 import { dirname, join } from 'node:path'
 
 /** Prefix of the workspace's temporary files; the disk side ignores them. */
@@ -24,23 +24,48 @@ export function sha256Hex(bytes: Uint8Array): string {
 /**
  * Writes `bytes` to `file` atomically: a reader sees the old content or the new, never part of it. With
  * `unchanged`, it is asked once the temporary file is written, right before the rename, whether the file is
- * still as expected; if not, nothing is replaced and false is returned (a program wrote it meanwhile).
+ * still as expected; if not, nothing is replaced and false is returned (a program wrote it meanwhile). With
+ * `unchangedNow` too, that is asked once more without yielding to the event loop and the rename follows at
+ * once (W34): the asynchronous check takes several thread-pool round trips, many milliseconds on a loaded
+ * machine, and a program's save in that time was overwritten and lost.
  */
-export async function writeAtomic(file: string, bytes: Uint8Array, tempDir = dirname(file), unchanged?: () => Promise<boolean>): Promise<boolean> {
+export async function writeAtomic(file: string, bytes: Uint8Array, tempDir = dirname(file), unchanged?: () => Promise<boolean>, unchangedNow?: () => boolean): Promise<boolean> {
   await fs.mkdir(dirname(file), { recursive: true })
   await fs.mkdir(tempDir, { recursive: true })
   const temp = join(tempDir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`)
   try {
     await fs.writeFile(temp, bytes, { flag: 'wx' })
-    if (unchanged !== undefined && !(await unchanged())) {
+    if ((unchanged !== undefined && !(await unchanged())) || (unchangedNow !== undefined && !unchangedNow())) {
       await fs.rm(temp, { force: true })
       return false
     }
-    await fs.rename(temp, file)
+    if (unchangedNow !== undefined) renameSync(temp, file)
+    else await fs.rename(temp, file)
     return true
   } catch (err) {
     await fs.rm(temp, { force: true }).catch(() => undefined)
     throw err
+  }
+}
+
+/**
+ * The hash of the regular file at `file` read without yielding, undefined when there is none, or null when
+ * it is larger than `maxBytes` (too long to read while the event loop waits).
+ */
+export function hashOfSync(file: string, maxBytes: number): string | undefined | null {
+  let fd: number
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+  } catch {
+    return undefined
+  }
+  try {
+    const stats = fstatSync(fd)
+    if (!stats.isFile()) return undefined
+    if (stats.size > maxBytes) return null
+    return sha256Hex(readFileSync(fd))
+  } finally {
+    closeSync(fd)
   }
 }
 

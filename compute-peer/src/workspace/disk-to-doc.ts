@@ -4,37 +4,16 @@
  * save by temporary file and rename is an edit, a touch is nothing (same hash), and our own writes are
  * nothing. A file gone and a file new with the same content (or a similar text) in one batch are a rename.
  */
-import { next as A } from '@automerge/automerge'
-import { decodeHeads, type DocHandle, type UrlHeads } from '@automerge/automerge-repo'
-import { addFile, addFiles, createText, deleteFile, importIpynb, readProject, renameFile, setBlob, type FileEntry, type NewFile, type NotebookDoc, type ProjectDoc, type TextDoc } from '@quire/crdt'
-import { promises as fs, type BigIntStats } from 'node:fs'
+import { deleteFile, renameFile, type FileEntry, type ProjectDoc } from '@quire/crdt'
+import { promises as fs } from 'node:fs'
 import { join } from 'node:path'
 import type { SyncContext } from './context.js'
+import { applyEdit, asText, changeEach, commitBatch, createEntry, createFolder, liveEntries, sameStat, statOf, type Batch, type Seen } from './disk-apply.js'
 import { inspect, inspectSync, readRegular, sha256Hex, type DiskEntry } from './disk-io.js'
-import { ingestNotebook, ingestText, parseIpynb } from './ingest.js'
-import { mimeOf } from './mime.js'
+import { pairRenames, type Move } from './disk-renames.js'
 import { IGNORE_FILE, nameProblem } from './names.js'
 import { scanWorkspace } from './scan.js'
 import type { FileRecord } from './state-store.js'
-
-interface Seen {
-  readonly path: string
-  readonly bytes: Uint8Array
-  readonly hash: string
-  /** The file's size and times when it was read (the record keeps them for W22). */
-  readonly stat: FileStat
-}
-
-type FileStat = Pick<FileRecord, 'mtimeNs' | 'ctimeNs'>
-
-function statOf(stats: BigIntStats): FileStat {
-  return { mtimeNs: stats.mtimeNs.toString(), ctimeNs: stats.ctimeNs.toString() }
-}
-
-/** Whether a file's size and times are what the record saw: then its bytes are too (W22). */
-function sameStat(record: FileRecord, stats: BigIntStats): boolean {
-  return record.mtimeNs !== undefined && BigInt(record.size) === stats.size && record.mtimeNs === stats.mtimeNs.toString() && record.ctimeNs === stats.ctimeNs.toString()
-}
 
 /** How a batch is read. */
 export interface ReadOptions {
@@ -43,18 +22,6 @@ export interface ReadOptions {
    * ctime are what its record saw is not read (W22).
    */
   readonly rescan?: boolean
-}
-
-/**
- * New entries waiting for the batch's one project change (W21): the entries the batch started from, by id
- * and by path, plus what the batch adds, so no per-file read of the whole project is needed.
- */
-interface Batch {
-  readonly entries: Map<string, FileEntry>
-  readonly paths: Set<string>
-  readonly creates: Array<{ file: NewFile; path: string; record: Omit<FileRecord, 'id'> }>
-  /** Bytes and count of the files waiting to be added, for the limits. */
-  bytes: number
 }
 
 /** Reads the paths and makes document changes of what differs from the records. */
@@ -154,20 +121,11 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
   // The project is read once per batch, and its changes are made in a few project changes, not one per file (W21).
   const entries = liveEntries(ctx)
   const batch: Batch = { entries, paths: new Set([...entries.values()].map((e) => e.displayPath)), creates: [], bytes: 0 }
-  const renamed = await pairRenames(ctx, created, gone, entries)
-  const moves = renamed.filter(({ from }) => entries.has(from.id))
-  if (moves.length > 0) {
-    const done = changeEach(ctx, moves.map(({ from, to }) => ({ path: to.path, apply: (doc: ProjectDoc) => renameFile(doc, from.id, to.path) })))
-    moves.forEach(({ from, to }, i) => {
-      if (!done[i]) return
-      ctx.records.set({ ...from, path: to.path, ...to.stat })
-      gone.delete(from.id)
-      ctx.stats.changesFromDisk++
-      if (to.hash !== from.hash) changed.push({ ...to, record: ctx.records.get(from.id)! })
-    })
-  }
-  for (const seen of changed) await applyEdit(ctx, seen, seen.record, batch)
-  for (const seen of created) if (!renamed.some((r) => r.to === seen)) await createEntry(ctx, seen, batch)
+  const moved = await applyMoves(ctx, await pairRenames(ctx, [...created, ...changed], gone, entries), entries, gone)
+  for (const seen of changed) if (!moved.has(seen)) await applyEdit(ctx, seen, seen.record, batch)
+  for (const seen of moved.values()) if (seen.hash !== seen.record.hash) await applyEdit(ctx, seen, seen.record, batch)
+  for (const seen of created) if (!moved.has(seen)) await createEntry(ctx, seen, batch)
+  for (const seen of moved.values()) await followReplaced(ctx, seen, entries)
   for (const path of emptyDirs) createFolder(ctx, path, batch)
   const deletes: FileRecord[] = []
   for (const record of gone.values()) {
@@ -183,62 +141,63 @@ export async function readDisk(ctx: SyncContext, paths: Iterable<string>, option
     if ((entry.kind === 'text' || entry.kind === 'notebook') && (await editedSince(ctx, entry.url, record.heads))) continue
     deletes.push(record)
   }
-  commitBatch(ctx, batch, deletes)
-}
-
-/** Adds the batch's new entries and deletes the gone ones in one project change. */
-function commitBatch(ctx: SyncContext, batch: Batch, deletes: readonly FileRecord[]): void {
-  if (batch.creates.length === 0 && deletes.length === 0) return
-  let added: Array<string | Error> = []
-  const removed: boolean[] = []
-  try {
-    ctx.project.change((doc) => {
-      // A member may have taken a path since the batch began: such a file is left for the writer (an edit of that entry).
-      const now = liveEntries(ctx, doc)
-      const taken = new Set([...now.values()].map((e) => e.displayPath))
-      const fresh = batch.creates.map((c) => c.file).filter((f) => !taken.has(f.path))
-      const ids = addFiles(doc, fresh)
-      added = batch.creates.map((c) => (taken.has(c.path) ? new Error('taken') : ids.shift()!))
-      for (const record of deletes) {
-        const ok = now.has(record.id)
-        if (ok) deleteFile(doc, record.id)
-        removed.push(ok)
-      }
-    })
-    ctx.stats.projectChanges++
-  } catch (err) {
-    for (const c of batch.creates) ctx.problems.set(c.path, 'WORKSPACE_PATH_TAKEN', `the project refused this file: ${(err as Error).message}`)
-    return
+  const deleted = commitBatch(ctx, batch, deletes)
+  // An edit made before its member saw the deletion may still be on its way: it brings the entry back (W33).
+  for (const record of deletes) {
+    const entry = entries.get(record.id)
+    if (deleted.has(record.id) && (entry?.kind === 'text' || entry?.kind === 'notebook')) ctx.lateEdits.remember(entry, record.heads ?? [])
   }
-  batch.creates.forEach((c, i) => {
-    const id = added[i]
-    if (typeof id !== 'string') {
-      if (id !== undefined && id.message !== 'taken') ctx.problems.set(c.path, 'WORKSPACE_PATH_TAKEN', `the project refused this file: ${id.message}`)
-      return
-    }
-    ctx.records.set({ id, ...c.record })
-    ctx.stats.changesFromDisk++
-    ctx.problems.clear(c.path)
-  })
-  for (const done of removed) if (done) ctx.stats.changesFromDisk++
 }
 
-/** Several project edits in one change; each is tried alone, so one refused edit (a problem) keeps the others. */
-function changeEach(ctx: SyncContext, edits: ReadonlyArray<{ path: string; apply: (doc: ProjectDoc) => void }>): boolean[] {
-  const done: boolean[] = []
-  ctx.project.change((doc) => {
-    for (const edit of edits) {
-      try {
-        edit.apply(doc)
-        done.push(true)
-      } catch (err) {
-        ctx.problems.set(edit.path, 'WORKSPACE_PATH_TAKEN', `the project refused this file: ${(err as Error).message}`)
-        done.push(false)
-      }
-    }
+/** A file read as moved: its entry's record, and the record of the entry whose file it replaced (W32). */
+type Moved = Seen & { record: FileRecord; over?: FileRecord }
+
+/**
+ * A text file moved over another text file's path: the replaced document's edits since its file was last
+ * written, and those still on their way, are carried into the moved entry (W35).
+ */
+async function followReplaced(ctx: SyncContext, seen: Moved, entries: Map<string, FileEntry>): Promise<void> {
+  const over = seen.over === undefined ? undefined : entries.get(seen.over.id)
+  const moved = entries.get(seen.record.id)
+  const record = ctx.records.get(seen.record.id)
+  // The moved entry's record must hold the bytes just read, so its heads hold the text the file has.
+  if (over?.kind !== 'text' || moved?.kind !== 'text' || record?.hash !== seen.hash || record.heads === undefined) return
+  const text = asText(ctx, seen.bytes)
+  if (text === undefined) return
+  await ctx.lateEdits.follow(ctx, { url: over.url, heads: seen.over!.heads }, moved.url, record.heads, text)
+}
+
+/**
+ * Renames the entries of files moved on disk, in one project change (W21). A file moved over another
+ * file's path replaces that file's entry (W32): the moved entry keeps its id and document, so a member's edit
+ * of it that arrives later is written to the new path. Returns the files read as moved, each with the
+ * edit still to apply to its moved entry (the same bytes as recorded apply as nothing).
+ */
+async function applyMoves(ctx: SyncContext, pairs: readonly Move[], entries: Map<string, FileEntry>, gone: Map<string, FileRecord>): Promise<Map<Seen, Moved>> {
+  const out = new Map<Seen, Moved>()
+  const moves = pairs.filter(({ from }) => entries.has(from.id))
+  if (moves.length === 0) return out
+  const done = changeEach(ctx, moves.map(({ from, to, over }) => ({
+    path: to.path,
+    apply: (doc: ProjectDoc) => {
+      // Checked before anything changes: a refused move must not leave the replaced entry deleted.
+      const live = liveEntries(ctx, doc)
+      if (!live.has(from.id)) throw new Error('its entry was deleted meanwhile')
+      if ([...live.values()].some((e) => e.id !== from.id && e.id !== over?.id && e.path === to.path)) throw new Error(`"${to.path}" is taken`)
+      if (over !== undefined && live.has(over.id)) deleteFile(doc, over.id)
+      renameFile(doc, from.id, to.path)
+    },
+  })))
+  moves.forEach(({ from, to, over }, i) => {
+    if (!done[i]) return
+    if (over !== undefined) ctx.records.delete(over.id)
+    ctx.records.set({ ...from, path: to.path, ...to.stat })
+    gone.delete(from.id)
+    ctx.stats.changesFromDisk++
+    const record = ctx.records.get(from.id)!
+    out.set(to, { ...to, record, ...(over !== undefined ? { over } : {}) })
   })
-  ctx.stats.projectChanges++
-  return done
+  return out
 }
 
 /**
@@ -291,206 +250,6 @@ async function editedSince(ctx: SyncContext, url: string, heads: readonly string
   return now.length !== heads.length || [...heads].sort().some((h, i) => h !== now[i])
 }
 
-/**
- * Same bytes first; then text files gone and new in one batch whose contents are mostly alike (the new
- * file is the old one edited while being moved), best match first.
- */
-async function pairRenames(ctx: SyncContext, created: Seen[], gone: Map<string, FileRecord>, entries: Map<string, FileEntry>): Promise<Array<{ from: FileRecord; to: Seen }>> {
-  const pairs: Array<{ from: FileRecord; to: Seen }> = []
-  const used = new Set<string>()
-  const goneByHash = new Map<string, FileRecord[]>()
-  for (const r of gone.values()) if (r.kind !== 'folder') goneByHash.set(r.hash, [...(goneByHash.get(r.hash) ?? []), r])
-  for (const seen of created) {
-    const from = goneByHash.get(seen.hash)?.find((r) => !used.has(r.id))
-    if (from === undefined) continue
-    used.add(from.id)
-    pairs.push({ from, to: seen })
-  }
-  const restCreated = created.filter((c) => !pairs.some((p) => p.to === c))
-  const restGone = [...gone.values()].filter((r) => !used.has(r.id) && r.kind === 'text')
-  if (restCreated.length === 0 || restGone.length === 0) return pairs
-  const scored: Array<{ from: FileRecord; to: Seen; score: number }> = []
-  for (const from of restGone) {
-    const entry = entries.get(from.id)
-    if (entry?.kind !== 'text') continue
-    const before = await textAtRecord(ctx, entry.url, from.heads)
-    if (before === undefined) continue
-    for (const to of restCreated) {
-      const after = asText(ctx, to.bytes)
-      if (after !== undefined) scored.push({ from, to, score: similarity(before, after) })
-    }
-  }
-  scored.sort((a, b) => b.score - a.score)
-  const taken = new Set<Seen>()
-  for (const { from, to, score } of scored) {
-    if (score < 0.5 || used.has(from.id) || taken.has(to)) continue
-    used.add(from.id)
-    taken.add(to)
-    pairs.push({ from, to })
-  }
-  return pairs
-}
-
-/**
- * How much of the shorter text the two share at their start and end (a file appended to while moved keeps
- * all of its old text), with the share of the longer one to order equally good matches.
- */
-function similarity(a: string, b: string): number {
-  const max = Math.max(a.length, b.length)
-  const min = Math.min(a.length, b.length)
-  if (max === 0) return 1
-  let prefix = 0
-  while (prefix < min && a[prefix] === b[prefix]) prefix++
-  let suffix = 0
-  while (suffix < min - prefix && a[a.length - 1 - suffix] === b[b.length - 1 - suffix]) suffix++
-  const common = prefix + suffix
-  return common === 0 ? 0 : common / min + common / max / 1000
-}
-
-/** A text document's content at the recorded heads (what the file held), or undefined. */
-async function textAtRecord(ctx: SyncContext, url: string, heads: readonly string[] | undefined): Promise<string | undefined> {
-  const handle = await ctx.handle<TextDoc>(url)
-  if (handle === undefined || heads === undefined) return undefined
-  try {
-    const content = (A.view(handle.doc(), decodeHeads(heads as UrlHeads)) as { content?: unknown }).content
-    return typeof content === 'string' ? content : undefined
-  } catch {
-    return undefined
-  }
-}
-
-async function applyEdit(ctx: SyncContext, seen: Seen, record: FileRecord, batch: Batch): Promise<void> {
-  const entry = batch.entries.get(record.id)
-  if (entry === undefined) {
-    ctx.records.delete(record.id) // deleted in the document meanwhile: the edited file becomes a new entry
-    await createEntry(ctx, seen, batch)
-    return
-  }
-  if (!withinLimits(ctx, seen, record.size)) return
-  const base = (record.heads ?? []) as UrlHeads
-  let heads: UrlHeads | undefined
-  if (entry.kind === 'text') {
-    const text = asText(ctx, seen.bytes)
-    if (text === undefined) return replaceWithBlob(ctx, seen, record)
-    const handle = await ctx.handle<TextDoc>(entry.url)
-    if (handle === undefined) return
-    heads = ingestText(handle, base, text)
-    if (heads === undefined) ctx.stats.echoWrites++
-  } else if (entry.kind === 'notebook') {
-    let target
-    try {
-      target = parseIpynb(new TextDecoder().decode(seen.bytes))
-    } catch (err) {
-      ctx.problems.set(seen.path, 'WORKSPACE_NOTEBOOK_INVALID', `${(err as Error).message} The notebook keeps its last good version.`)
-      return
-    }
-    const handle = await ctx.handle<NotebookDoc>(entry.url)
-    if (handle === undefined) return
-    heads = ingestNotebook(handle, base, target)
-  } else if (entry.kind === 'blob') {
-    const sha256 = await ctx.blobs.put(seen.bytes)
-    if (!change(ctx, seen.path, (doc) => setBlob(doc, record.id, { sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes) }))) return
-  }
-  ctx.stats.changesFromDisk++
-  ctx.problems.clear(seen.path)
-  ctx.records.set({ ...record, hash: seen.hash, size: seen.bytes.length, ...seen.stat, ...(heads !== undefined ? { heads: [...heads] } : {}) })
-}
-
-/** A text file that became binary or too large: its entry becomes a blob entry at the same path. */
-async function replaceWithBlob(ctx: SyncContext, seen: Seen, record: FileRecord): Promise<void> {
-  const sha256 = await ctx.blobs.put(seen.bytes)
-  const blob: NewFile = { kind: 'blob', path: seen.path, sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes), ...createdBy(ctx) }
-  let id = ''
-  if (!change(ctx, seen.path, (doc) => { deleteFile(doc, record.id); id = addFile(doc, blob) })) return
-  ctx.records.delete(record.id)
-  ctx.records.set({ id, path: seen.path, kind: 'blob', hash: seen.hash, size: seen.bytes.length, ...seen.stat })
-  ctx.stats.changesFromDisk++
-}
-
-/** Prepares a new entry for the batch's project change (`commitBatch`). */
-async function createEntry(ctx: SyncContext, seen: Seen, batch: Batch): Promise<void> {
-  if (ctx.records.size + batch.creates.length >= ctx.limits.maxFiles) {
-    ctx.problems.set(seen.path, 'WORKSPACE_TOO_MANY_FILES', `the project has ${ctx.limits.maxFiles} files, its limit; this file stays on this disk only`)
-    return
-  }
-  if (!withinLimits(ctx, seen, -batch.bytes)) return
-  if (batch.paths.has(seen.path)) {
-    return // a member made a file at this path meanwhile: the writer claims this file as an edit of it
-  }
-  const text = asText(ctx, seen.bytes)
-  let file: NewFile
-  let handle: DocHandle<unknown> | undefined
-  if (text !== undefined && seen.path.toLowerCase().endsWith('.ipynb') && isNotebook(text)) {
-    handle = ctx.repo.import<unknown>(A.save(importIpynb(text)))
-    file = { kind: 'notebook', path: seen.path, url: handle.url, ...createdBy(ctx) }
-  } else if (text !== undefined) {
-    handle = ctx.repo.import<unknown>(A.save(createText(text)))
-    file = { kind: 'text', path: seen.path, url: handle.url, ...createdBy(ctx) }
-  } else {
-    const sha256 = await ctx.blobs.put(seen.bytes)
-    file = { kind: 'blob', path: seen.path, sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes), ...createdBy(ctx) }
-  }
-  const record: Omit<FileRecord, 'id'> = { path: seen.path, kind: file.kind, hash: seen.hash, size: seen.bytes.length, ...seen.stat }
-  if (handle !== undefined) record.heads = [...handle.heads()]
-  batch.creates.push({ file, path: seen.path, record })
-  batch.paths.add(seen.path)
-  batch.bytes += seen.bytes.length
-}
-
-function createFolder(ctx: SyncContext, path: string, batch: Batch): void {
-  for (const p of batch.paths) if (p === path || p.startsWith(`${path}/`)) return
-  batch.creates.push({ file: { kind: 'folder', path, ...createdBy(ctx) }, path, record: { path, kind: 'folder', hash: '', size: 0 } })
-  batch.paths.add(path)
-}
-
-function withinLimits(ctx: SyncContext, seen: Seen, before: number): boolean {
-  const grows = seen.bytes.length - before
-  if (grows > 0 && ctx.records.totalBytes() + grows > ctx.limits.maxTotalBytes) {
-    ctx.problems.set(seen.path, 'WORKSPACE_FULL', `the workspace is full (${ctx.limits.maxTotalBytes} bytes); this file stays on this disk only until files are deleted`)
-    return false
-  }
-  return true
-}
-
-/** One project change; a refusal (the path was taken meanwhile) becomes a problem, not a crash. */
-function change(ctx: SyncContext, path: string, fn: Parameters<SyncContext['project']['change']>[0]): boolean {
-  try {
-    ctx.project.change(fn)
-    ctx.stats.projectChanges++
-    return true
-  } catch (err) {
-    ctx.problems.set(path, 'WORKSPACE_PATH_TAKEN', `the project refused this file: ${(err as Error).message}`)
-    return false
-  }
-}
-
-function liveEntries(ctx: SyncContext, doc: ProjectDoc = ctx.project.doc()): Map<string, FileEntry> {
-  const read = readProject(doc)
-  return new Map(read.ok ? read.value.files.map((e) => [e.id, e]) : [])
-}
-
-/** The text of UTF-8 bytes without NUL up to the text limit, or undefined for a binary or large file. */
-function asText(ctx: SyncContext, bytes: Uint8Array): string | undefined {
-  if (bytes.length > ctx.limits.maxTextBytes || bytes.includes(0)) return undefined
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
-  } catch {
-    return undefined
-  }
-}
-
-function isNotebook(text: string): boolean {
-  try {
-    parseIpynb(text)
-    return true
-  } catch {
-    return false
-  }
-}
-
-function createdBy(ctx: SyncContext): { createdBy?: string } {
-  return ctx.peerId === undefined ? {} : { createdBy: ctx.peerId }
-}
 
 async function readText(file: string): Promise<string | undefined> {
   const bytes = await readRegular(file).catch(() => undefined)

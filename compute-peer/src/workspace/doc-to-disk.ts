@@ -5,16 +5,20 @@
  * own writes as nothing new. A file with a disk edit not yet read is left for the disk side to read first:
  * the write that follows carries the merge.
  */
-import { promises as fs } from 'node:fs'
+import { promises as fs, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { readProject, type FileEntry, type NotebookDoc, type TextDoc } from '@quire/crdt'
 import type { SyncContext } from './context.js'
-import { TEMP_DIR, hashOf, inspect, pruneEmptyDirs, sha256Hex, writeAtomic } from './disk-io.js'
+import { TEMP_DIR, hashOf, hashOfSync, inspect, inspectSync, pruneEmptyDirs, sha256Hex, writeAtomic } from './disk-io.js'
 import { renderNotebook, renderText, type Rendered } from './render.js'
 import type { FileRecord } from './state-store.js'
 
+/** Files up to this size are checked once more right before the rename, without yielding (W34). */
+const SYNC_CHECK_BYTES = 4 * 1024 * 1024
+
 /** Writes what changed; `pending(path)` says a disk event for the path waits to be read. Returns blobs still missing. */
 export async function writeDocuments(ctx: SyncContext, pending: (path: string) => boolean): Promise<number> {
+  await ctx.lateEdits.apply(ctx)
   const read = readProject(ctx.project.doc())
   if (!read.ok) return 0
   const entries = read.value.files.filter((e) => !isGitPath(e.displayPath))
@@ -97,10 +101,14 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
     ctx.problems.set(path, 'WORKSPACE_FULL', `the workspace is full (${ctx.limits.maxTotalBytes} bytes); delete files to make room`)
     return true
   }
-  // Checked again right before the rename: a program may have written the file while we rendered it. What
-  // remains is the moment between this check and the rename (see the workspace's known limits).
+  // Checked again right before the rename: a program may have written the file while we rendered it. Then
+  // once more without yielding (files up to 4 MiB), so what remains is the moment of one rename call (W34).
   const expected = onDisk
-  if (!(await writeAtomic(file, bytes, join(ctx.root, TEMP_DIR), async () => (await hashOf(file)) === expected))) {
+  const now = (): boolean => {
+    const hash = hashOfSync(file, SYNC_CHECK_BYTES)
+    return hash === null || hash === expected
+  }
+  if (!(await writeAtomic(file, bytes, join(ctx.root, TEMP_DIR), async () => (await hashOf(file)) === expected, now))) {
     ctx.markDisk(path)
     return true
   }
@@ -121,9 +129,10 @@ async function moveFile(ctx: SyncContext, record: FileRecord, path: string, entr
   const to = join(ctx.root, path)
   const here = await inspect(from)
   const unchanged = record.kind === 'folder' ? here.type === 'dir' : here.type === 'file' && (await hashOf(from)) === record.hash
-  if (unchanged && (await inspect(to)).type === 'missing') {
-    await fs.mkdir(dirname(to), { recursive: true })
-    await fs.rename(from, to)
+  if (unchanged && (await inspect(to)).type === 'missing') await fs.mkdir(dirname(to), { recursive: true })
+  // Looked at again without yielding, then moved at once: a file a program made at the new path meanwhile is kept (W34).
+  if (unchanged && inspectSync(to).type === 'missing') {
+    renameSync(from, to)
     ctx.markDisk(path)
     ctx.stats.filesMoved++
     await pruneEmptyDirs(ctx.root, dirname(from), (dir) => isFolder(ctx, dir, entries))
@@ -145,7 +154,10 @@ async function removeFile(ctx: SyncContext, record: FileRecord, entries: readonl
     return
   }
   if ((await hashOf(file)) !== record.hash) return
-  await fs.rm(file, { force: true })
+  // Once more without yielding, then removed at once: a program's save meanwhile is kept (W34).
+  const now = hashOfSync(file, SYNC_CHECK_BYTES)
+  if (now !== null && now !== record.hash) return
+  rmSync(file, { force: true })
   ctx.stats.filesRemoved++
   await pruneEmptyDirs(ctx.root, dirname(file), (dir) => isFolder(ctx, dir, entries))
 }

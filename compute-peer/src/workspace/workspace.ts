@@ -14,6 +14,7 @@ import { HandleCache, ProblemSet, type SyncContext } from './context.js'
 import { TEMP_DIR, readRegular } from './disk-io.js'
 import { readDisk } from './disk-to-doc.js'
 import { isGitPath, writeDocuments } from './doc-to-disk.js'
+import { LateEdits } from './late-edits.js'
 import { IGNORE_FILE, IgnoreRules } from './names.js'
 import { scanWorkspace } from './scan.js'
 import { StateStore } from './state-store.js'
@@ -95,6 +96,7 @@ class ProjectWorkspace implements Workspace {
       limits: { ...DEFAULT_LIMITS, ...this.#init.limits },
       stats: this.stats,
       problems: this.#problems,
+      lateEdits: new LateEdits(),
       peerId: this.#init.peerId,
       signal: this.#abort.signal,
       log: this.#init.log ?? (() => undefined),
