@@ -3,6 +3,7 @@ import { MemoryLevel } from 'memory-level'
 import { LevelStorageAdapter } from '@quire/crdt'
 import { createQuireRepo, type QuireNode } from '@quire/node'
 import { dialNode, startLoopbackNode, waitForDoc, waitUntil } from '@quire/node/testing'
+import { StoppableStorage } from '../src/sync/stoppable-storage.js'
 
 const nodes: QuireNode[] = []
 afterEach(async () => {
@@ -39,4 +40,18 @@ describe('stopping a repo', () => {
       process.off('unhandledRejection', onUnhandled)
     }
   })
+
+  it('[Y18] a compaction\'s removal that meets the closed database after stop is ignored; a document save still fails', async () => {
+    const inner = new LevelStorageAdapter(new MemoryLevel<string, Uint8Array>())
+    const storage = new StoppableStorage(inner)
+    await storage.save(['doc', 'incremental', 'h1'], new Uint8Array([1]))
+    storage.retire()
+    await inner.close()
+    // A relay's CI run ended with an unhandled STORAGE_FAILED from exactly this (remove of an old snapshot key).
+    await expect(storage.remove(['doc', 'snapshot', 'old'])).resolves.toBeUndefined()
+    await expect(storage.removeRange(['doc', 'incremental'])).resolves.toBeUndefined()
+    await expect(storage.save(['doc', 'snapshot', 'new'], new Uint8Array([2]))).rejects.toMatchObject({ code: 'STORAGE_FAILED' })
+    await expect(storage.save(['doc', 'sync-state', 'peer'], new Uint8Array([3]))).resolves.toBeUndefined()
+  })
 })
+

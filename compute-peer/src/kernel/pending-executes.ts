@@ -29,8 +29,13 @@ function formatDropped(bytes: number): string {
   return `${Math.max(1, Math.round(bytes / 1024))} KB`
 }
 
-/** How long to wait for a request's idle status after its reply before resolving anyway. */
-const IDLE_AFTER_REPLY_MS = 1000
+/**
+ * How long to wait for a request's idle status after its reply before resolving anyway. The idle status
+ * normally follows the reply within a millisecond; it is missing when iopub lost messages (an oversized
+ * message reopens the channel, X1), and then the news of that loss, which comes as a ZeroMQ monitor event,
+ * can be seconds late on a busy machine: a 1 s wait let the cell end before it, without its notice.
+ */
+const IDLE_AFTER_REPLY_MS = 10_000
 /** How long an abandoned (aborted by its caller) request may take to stop before its promise rejects anyway. */
 const ABANDON_WAIT_MS = 3000
 
@@ -112,8 +117,11 @@ export class PendingExecutes {
    * the request ends: a kernel that dies also drops the connection, and its requests end in `abortAll`.
    */
   lost(maxBytes: number): void {
-    for (const entry of this.#entries.values()) {
-      if (entry.started && !entry.settled) entry.lost = maxBytes
+    for (const [id, entry] of this.#entries) {
+      if (!entry.started || entry.settled) continue
+      entry.lost = maxBytes
+      // Its idle status went with the lost messages: waiting for it any longer is pointless.
+      if (entry.reply !== undefined) this.#finish(id, entry)
     }
   }
 

@@ -6,8 +6,9 @@ import type { Chunk, StorageAdapterInterface, StorageKey } from '@automerge/auto
  * Why: automerge-repo 2.5 saves per-peer sync states on a throttle timer that `Repo.shutdown()` neither
  * flushes nor cancels, so a sync-state save can fire after shutdown, hit a closed database and crash the
  * process with an unhandled rejection. Sync states are only a shortcut for the next sync (losing one costs
- * a round trip, never data), so once retired the wrapper drops sync-state saves; any other write after
- * shutdown is a real bug and still fails.
+ * a round trip, never data), so once retired the wrapper drops sync-state saves, and a compaction's removal
+ * that fails on the closed database is ignored (the chunk stays, and loads merge it); a save of document data
+ * after shutdown is a real bug and still fails.
  */
 export class StoppableStorage implements StorageAdapterInterface {
   readonly #inner: StorageAdapterInterface
@@ -31,8 +32,11 @@ export class StoppableStorage implements StorageAdapterInterface {
     return this.#inner.save(key, data)
   }
 
+  // Removals after shutdown come from compaction (old chunks replaced by a snapshot already saved): one that
+  // meets a closed database leaves a redundant chunk, which the next load merges; no data is lost.
   remove(key: StorageKey): Promise<void> {
-    return this.#inner.remove(key)
+    const removing = this.#inner.remove(key)
+    return this.#retired ? removing.catch(() => undefined) : removing
   }
 
   loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
@@ -40,6 +44,7 @@ export class StoppableStorage implements StorageAdapterInterface {
   }
 
   removeRange(keyPrefix: StorageKey): Promise<void> {
-    return this.#inner.removeRange(keyPrefix)
+    const removing = this.#inner.removeRange(keyPrefix)
+    return this.#retired ? removing.catch(() => undefined) : removing
   }
 }
