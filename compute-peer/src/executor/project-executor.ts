@@ -153,6 +153,16 @@ export class ProjectExecutor {
     return this.#init.index.membership(this.#init.project, Date.now())?.catch(() => undefined)
   }
 
+  /**
+   * Is `peer` one of the project's people now (reader, writer, admin or the owner)? Not its relays or compute
+   * peers: they hold the documents, but a terminal's screen or a snapshot's files (`.git/`, data files never
+   * in a document) are for the people (R1).
+   */
+  readonly #isPerson = async (peer: string): Promise<boolean> => {
+    const roles = (await this.#membership())?.members.get(peer)?.roles ?? []
+    return roles.some((r) => r === 'reader' || r === 'writer' || r === 'admin')
+  }
+
   /** May `peer` have code run: a writer (or admin, or the owner) of the project right now. */
   readonly #isWriter = async (peer: string): Promise<boolean> => {
     const member = (await this.#membership())?.members.get(peer)
@@ -220,7 +230,7 @@ export class ProjectExecutor {
       stateDir: (service: string) => join(stateRoot, service, project),
       network: () => this.#network(),
       isWriter: this.#isWriter,
-      canRead: (peer: string) => this.#init.index.canRead(project, peer, Date.now()),
+      canRead: this.#isPerson,
       log: (line: string) => this.#log(line),
     }
     for (const factory of this.#init.services ?? []) {

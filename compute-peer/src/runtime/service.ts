@@ -22,7 +22,10 @@ export interface ProjectServiceContext {
   network(): boolean
   /** Whether `peer` may act in the project now (writer, admin or owner), from the current grants. */
   isWriter(peer: string): Promise<boolean>
-  /** Whether `peer` may see the project now (any member role). */
+  /**
+   * Whether `peer` is one of the project's people now (reader, writer, admin or owner): what may watch its
+   * terminals and browse its snapshots. Its relays and compute peers are not, though they hold its documents.
+   */
   canRead(peer: string): Promise<boolean>
   /** Aborted when the project stops being served, before `stop()` is called. */
   readonly signal: AbortSignal

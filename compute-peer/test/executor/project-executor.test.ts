@@ -10,6 +10,7 @@ import { BlobStore, ProjectIndex, createProjectWithGrants, peerIdOfKey, signGran
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { KernelSlots } from '../../src/executor/kernel-slots.js'
 import { ProjectExecutor } from '../../src/executor/project-executor.js'
+import type { ProjectServiceContext } from '../../src/runtime/service.js'
 import { FakeLauncher } from './fake-kernel.js'
 import { until } from './harness.js'
 
@@ -121,6 +122,7 @@ describe('a project on this compute peer', () => {
   it('[R1] starts its services when serving starts, once, and aborts then stops them when serving stops', async () => {
     const events: string[] = []
     let signal: AbortSignal | undefined
+    let context: ProjectServiceContext | undefined
     const executor = new ProjectExecutor({
       repo: w.repo, index: w.index, project: w.project.id, workRoot: w.workRoot, networkAllowed: false, checkMs: 50,
       env: { peerId: w.compute, launcher: w.launcher, slots: new KernelSlots(2), blobs: new BlobStore(new MemoryLevel<string, Uint8Array>()), idleTimeoutMs: 60_000, log: () => {} },
@@ -128,6 +130,7 @@ describe('a project on this compute peer', () => {
         async (ctx) => {
           events.push(`start ${ctx.workdir === executor.workdir} ${ctx.stateDir('probe').startsWith(join(w.workRoot, '..', 'services', 'probe'))}`)
           signal = ctx.signal
+          context = ctx
           return { name: 'probe', health: () => ({ state: 'ok' }), stop: async () => void events.push(`stop aborted=${ctx.signal.aborted}`) }
         },
         async () => { throw new Error('this one cannot start') },
@@ -142,6 +145,15 @@ describe('a project on this compute peer', () => {
       await new Promise((r) => setTimeout(r, 200))
       expect(events).toEqual(['start true true'])
       expect(signal?.aborted).toBe(false)
+      // What services show readers is for the project's people, not for the relays that hold its documents.
+      const [reader, relay] = [peerIdOfKey(await generateKeyPair('Ed25519')), peerIdOfKey(await generateKeyPair('Ed25519'))]
+      await grant(reader, 'reader')
+      await grant(relay, 'relay')
+      expect(await context!.canRead(reader)).toBe(true)
+      expect(await context!.canRead(peerIdOfKey(w.owner))).toBe(true)
+      expect(await context!.canRead(relay)).toBe(false)
+      expect(await context!.canRead(w.compute)).toBe(false)
+      expect(await context!.isWriter(reader)).toBe(false)
       w.project.project.change((d) => setSettings(d, { computePeer: peerIdOfKey(w.owner) }))
       await until(() => executor.refusal === 'OTHER_COMPUTE_PEER' && events.length === 2, 5000, 'the service stopped')
       expect(events[1]).toBe('stop aborted=true')
