@@ -63,6 +63,9 @@ async function copyFolder(source: Dir, target: string, previous: string | undefi
   }
 }
 
+/** How much older than the previous snapshot's copy a file's last change must be for it to be linked. */
+const CTIME_MARGIN_MS = 1000
+
 async function copyEntry(source: Dir, name: string, target: string, previous: string | undefined): Promise<void> {
   const from = `${source.path}/${name}`
   const to = join(target, name)
@@ -88,7 +91,11 @@ async function copyEntry(source: Dir, name: string, target: string, previous: st
     try {
       const now = await fh.stat()
       const old = before === undefined ? undefined : await lstat(before).catch(() => undefined)
-      if (old?.isFile() === true && old.size === now.size && sameTime(old.mtimeMs, now.mtimeMs) && old.mode === now.mode) {
+      // Unchanged since the previous snapshot: same size, time and mode, and last changed (ctime, which no
+      // program can set back) well before that snapshot's copy was made. File times are coarse (a jiffy), so a
+      // same-size write just around that copy could otherwise pass for unchanged and keep the old bytes.
+      const settled = old !== undefined && now.ctimeMs < old.ctimeMs - CTIME_MARGIN_MS
+      if (old?.isFile() === true && settled && old.size === now.size && sameTime(old.mtimeMs, now.mtimeMs) && old.mode === now.mode) {
         await link(before!, to)
       } else {
         // Through the descriptor: the file opened, whatever its name is now. A reflink where possible.

@@ -79,7 +79,9 @@ async function restoreAt(source: string, stat: Stats, parent: Dir, name: string,
   if (!stat.isFile() && !stat.isSymbolicLink()) return // sockets and FIFOs are not project files
   const live = `${parent.path}/${name}`
   const now = await lstat(live).catch(() => undefined)
-  if (stat.isFile() && now?.isFile() === true && now.size === stat.size && sameTime(now.mtimeMs, stat.mtimeMs) && now.mode === stat.mode) return
+  // Looks the same: size, time and mode. File times are coarse (a jiffy), so two writes of the same size in
+  // one tick look alike: the bytes decide.
+  if (stat.isFile() && now?.isFile() === true && now.size === stat.size && sameTime(now.mtimeMs, stat.mtimeMs) && now.mode === stat.mode && (await sameBytes(source, live))) return
   const staged = `${temp.path}/${TEMP_PREFIX}restore-${randomBytes(6).toString('hex')}`
   try {
     if (stat.isSymbolicLink()) {
@@ -157,6 +159,24 @@ export async function treeBytes(path: string, seen = new Set<string>()): Promise
   let total = 0
   for (const name of await readdir(path).catch(() => [] as string[])) total += await treeBytes(join(path, name), seen)
   return total
+}
+
+/** Whether two files hold the same bytes (read side by side in 1 MiB chunks; a link is never followed). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [fa, fb] = await Promise.all([a, b].map((p) => open(p, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined)))
+  try {
+    if (fa === undefined || fb === undefined) return false
+    const [ba, bb] = [Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)]
+    for (;;) {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, ba.length, null), fb.read(bb, 0, bb.length, null)])
+      if (ra.bytesRead !== rb.bytesRead) return false
+      if (ra.bytesRead === 0) return true
+      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false
+    }
+  } finally {
+    await fa?.close()
+    await fb?.close()
+  }
 }
 
 /** Times equal to the millisecond copies keep (`utimes` goes through a double of seconds, so not exactly). */
