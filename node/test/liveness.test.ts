@@ -66,16 +66,18 @@ describe('liveness (L23)', () => {
   it('[L23] pings this node was too busy to hear answered are not counted as misses', async () => {
     const { a, connectionId } = await pair({ intervalMs: 200, timeoutMs: 200, maxMisses: 2, lagToleranceMs: 500 })
     const before = connectionId()
-    // Starved for 8 s, with 30 ms breaths in which pings go out and are then left waiting past their timeout.
-    const end = Date.now() + 8_000
-    while (Date.now() < end) {
+    // Starved for 1.2 s right after each of a few pings went out: its answer arrives while this node is busy,
+    // and its timeout fires before the answer is read.
+    const end = Date.now() + 40_000
+    for (let spells = 0; spells < 3 && Date.now() < end; spells++) {
+      const sent = a.services.liveness.stats.pings
+      while (a.services.liveness.stats.pings === sent && Date.now() < end) await new Promise((resolve) => setImmediate(resolve))
       busy(1_200)
-      await new Promise((resolve) => setTimeout(resolve, 30))
     }
+    await new Promise((resolve) => setTimeout(resolve, 100))
     await new Promise((resolve) => setTimeout(resolve, 500))
     expect(connectionId()).toEqual(before)
-    console.log('liveness stats', JSON.stringify(a.services.liveness.stats))
-    expect(a.services.liveness.stats.excused).toBeGreaterThan(0)
+    expect(a.services.liveness.stats.excused).toBeGreaterThanOrEqual(2)
     expect(a.services.liveness.stats.aborted).toBe(0)
-  }, 60_000)
+  }, 90_000)
 })

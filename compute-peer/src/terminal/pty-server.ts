@@ -18,6 +18,8 @@ import { Viewer } from './viewer.js'
  * scrollback is sent at once on attach (megabytes when the lines are long and coloured); live output is
  * bounded by the acknowledgements (T7) far below this.
  */
+/** How long a non-writer's input waits for a writer grant on its way before it is refused (T4). */
+const WRITER_GRACE_MS = 5_000
 const MAX_QUEUED_BYTES = 32 * 1024 * 1024
 /** A stream that sends nothing for this long after opening is closed. */
 const FIRST_FRAME_MS = 10_000
@@ -128,11 +130,30 @@ class PtyStream {
         return session.viewerResized(viewer, frame.cols, frame.rows, frame.take === true)
       case 'input':
       case 'close':
+        // A member who just joined types before their grant reaches this peer (grants sync like any
+        // document): wait a little for it, holding this stream's later frames in order, before refusing.
+        // Once per stream: a reader's keys are refused at once after that (its acks must not wait behind them).
+        if (!viewer.writer && !this.#graceTried) {
+          this.#graceTried = true
+          viewer.writer = await this.#becomesWriter(ctx)
+        }
         if (!viewer.writer) return viewer.send(errorFrame('PTY_READ_ONLY', 'readers watch this terminal; only writers of the project can type in it or close it', false))
         if (frame.t === 'close') return void session.close(`closed by ${this.#peer}`)
         if (session.exited) return viewer.send(errorFrame('PTY_EXITED', 'the terminal has exited; open a new one', false))
         return session.input(viewer, frame.data)
     }
+  }
+
+  /** Whether the peer is a writer within {@link WRITER_GRACE_MS} (T4), checking every 200 ms. */
+  #graceTried = false
+
+  async #becomesWriter(ctx: { isWriter(peer: string): Promise<boolean> }): Promise<boolean> {
+    const deadline = Date.now() + WRITER_GRACE_MS
+    while (!this.#ended && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      if (await ctx.isWriter(this.#peer)) return true
+    }
+    return false
   }
 
   async #request(request: PtyRequest): Promise<void> {

@@ -11,6 +11,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshScreen, type ScreenViewer } from '../../src/testing/index.js'
 import { codeOf, hostProcesses, list, terminalWorld, until, view, type TerminalWorld } from './harness.js'
+import { grant, member } from '../daemon/peers.js'
 
 let world: TerminalWorld
 const viewers: ScreenViewer[] = []
@@ -236,6 +237,26 @@ describe('shared terminals', () => {
       return !ids.includes(id) && !ids.includes(e.viewer.terminal.id)
     }, 'both to be closed after the idle time (6 s)', 60_000)
   }, 90_000)
+
+  it('[T4] a member whose writer grant is still on its way when they type is not refused: the keys wait for it', async () => {
+    const a = await open(world, world.writer, { name: 'newcomer' })
+    const late = await member()
+    try {
+      await grant(world.writer, world.project, late.id, 'reader')
+      await late.node.dial(multiaddr(world.compute.info.addresses[0]!))
+      const v = await open(world, late, { id: a.viewer.terminal.id })
+      const refused: string[] = []
+      v.viewer.on('error', (code) => refused.push(code))
+      v.viewer.write('touch newcomer-typed\r')
+      // The invite's writer grant reaches the compute peer a moment after the first keys.
+      await new Promise((resolve) => setTimeout(resolve, 800))
+      await grant(world.writer, world.project, late.id, 'writer')
+      await until(() => existsSync(join(world.workdir, 'newcomer-typed')), 'the newcomer\'s command')
+      expect(refused).toEqual([])
+    } finally {
+      await late.stop()
+    }
+  }, 60_000)
 
   it('[T5] a writer whose grant is revoked is cut off', async () => {
     const a = await open(world, world.writer, { name: 'revoked' })
