@@ -19,7 +19,7 @@ import { Viewer } from './viewer.js'
  * bounded by the acknowledgements (T7) far below this.
  */
 /** How long a non-writer's input waits for a writer grant on its way before it is refused (T4). */
-const WRITER_GRACE_MS = 5_000
+const WRITER_GRACE_MS = 10_000
 const MAX_QUEUED_BYTES = 32 * 1024 * 1024
 /** A stream that sends nothing for this long after opening is closed. */
 const FIRST_FRAME_MS = 10_000
@@ -114,7 +114,9 @@ class PtyStream {
     const viewer = this.#viewer
     const session = this.#session
     if (viewer === undefined || session === undefined) return
+    const was = viewer.writer
     viewer.writer = await ctx.isWriter(this.#peer)
+    if (viewer.writer !== was) session.rolesChanged()
     if (value === undefined) return // a periodic grant check
     let frame
     try {
@@ -136,6 +138,7 @@ class PtyStream {
         if (!viewer.writer && !this.#graceTried) {
           this.#graceTried = true
           viewer.writer = await this.#becomesWriter(ctx)
+          if (viewer.writer) session.rolesChanged()
         }
         if (!viewer.writer) return viewer.send(errorFrame('PTY_READ_ONLY', 'readers watch this terminal; only writers of the project can type in it or close it', false))
         if (frame.t === 'close') return void session.close(`closed by ${this.#peer}`)

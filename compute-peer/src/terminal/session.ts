@@ -207,6 +207,11 @@ export class TerminalSession {
     this.#broadcastInfo()
   }
 
+  /** A viewer's role changed (a grant arrived or went): every viewer is told who may type now. */
+  rolesChanged(): void {
+    this.#broadcastInfo()
+  }
+
   #broadcastInfo(except?: Viewer): void {
     const terminal = this.info()
     for (const viewer of this.#viewers) if (viewer !== except && viewer.state !== 'syncing') viewer.send({ t: 'info', terminal })

@@ -1,4 +1,6 @@
 /** Starting the `quire-compute` daemon as a child process in tests (always the compiled dist/cli.js). */
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startProcess, type PeerProcess, type StartProcessOptions } from '@quire/node/testing'
@@ -43,4 +45,30 @@ export function notebookMemberPath(): string {
  */
 export function startNotebookMember(options: Omit<StartProcessOptions, 'args'> = {}): Promise<PeerProcess<NotebookMemberCommands>> {
   return startProcess<NotebookMemberCommands>(notebookMemberPath(), { name: 'member', ...options })
+}
+
+/** A notebook member and a compute daemon serving its project, linked and granted. */
+export interface MemberWithCompute {
+  readonly member: PeerProcess<NotebookMemberCommands>
+  readonly compute: { proc: PeerProcess; info: ComputeProcessInfo }
+  /** The daemon's data directory (a fresh temporary one); the caller removes it. */
+  readonly dataDir: string
+  readonly projectId: string
+  /** The arguments the daemon was started with, to start it again on the same data directory. */
+  readonly computeArgs: string[]
+}
+
+/**
+ * Starts a notebook member (child process) and a compute daemon on a fresh data directory serving the
+ * member's project, grants the daemon the compute role and dials it: the setup of the daemon tests.
+ */
+export async function startMemberWithCompute(dataDirPrefix: string): Promise<MemberWithCompute> {
+  const member = await startNotebookMember({ readyTimeout: 60_000 })
+  const info = member.info as unknown as { peerId: string; projectId: string }
+  const dataDir = await mkdtemp(join(tmpdir(), dataDirPrefix))
+  const computeArgs = ['--data-dir', dataDir, '--project', `${info.projectId}@${info.peerId}`]
+  const compute = await startComputeProcess(computeArgs)
+  await member.request('grantCompute', { peerId: compute.info.peerId })
+  await member.request('dial', { address: compute.info.addresses[0]! })
+  return { member, compute, dataDir, projectId: info.projectId, computeArgs }
 }

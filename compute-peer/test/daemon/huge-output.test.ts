@@ -4,12 +4,10 @@
  * say its output was cut, and it must finish. 200 MB by default; QUIRE_LONG=1 prints 500 MB.
  */
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { stopAllProcesses, type PeerProcess } from '@quire/node/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startComputeProcess, startNotebookMember, type MemberCellReport, type NotebookMemberCommands } from '../../src/testing/index.js'
+import { startMemberWithCompute, type MemberCellReport, type NotebookMemberCommands } from '../../src/testing/index.js'
 
 const MB = 1024 * 1024
 const printedMb = process.env['QUIRE_LONG'] === '1' ? 500 : 200
@@ -42,13 +40,9 @@ async function runToEnd(source: string, timeoutMs: number, watch?: () => void): 
 }
 
 beforeAll(async () => {
-  member = await startNotebookMember({ readyTimeout: 60_000 })
-  const info = member.info as unknown as { peerId: string; projectId: string }
-  dataDir = await mkdtemp(join(tmpdir(), 'quire-huge-output-'))
-  const started = await startComputeProcess(['--data-dir', dataDir, '--project', `${info.projectId}@${info.peerId}`])
-  compute = started.proc
-  await member.request('grantCompute', { peerId: started.info.peerId })
-  await member.request('dial', { address: started.info.addresses[0]! })
+  const world = await startMemberWithCompute('quire-huge-output-')
+  ;({ member, dataDir } = world)
+  compute = world.compute.proc
 }, 180_000)
 
 afterAll(async () => {

@@ -4,12 +4,11 @@
  * with nothing lost on either side (W14, W31). The member (child process) holds every document throughout.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { stopAllProcesses, type PeerProcess } from '@quire/node/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startComputeProcess, startNotebookMember, type NotebookMemberCommands } from '../../src/testing/index.js'
+import { startComputeProcess, startMemberWithCompute, type NotebookMemberCommands } from '../../src/testing/index.js'
 
 const FILES = 40
 let member: PeerProcess<NotebookMemberCommands>
@@ -32,14 +31,10 @@ const diskText = (file: string): string | undefined => (existsSync(file) ? readF
 
 describe('the workspace across a compute peer crash', () => {
   it('[W31] [W14] a SIGKILL in the middle of writing files, edits on disk while down: after a restart both sides have everything', async () => {
-    member = await startNotebookMember({ readyTimeout: 60_000 })
-    const info = member.info as unknown as { peerId: string; projectId: string }
-    dataDir = await mkdtemp(join(tmpdir(), 'quire-ws-crash-'))
-    const args = ['--data-dir', dataDir, '--project', `${info.projectId}@${info.peerId}`]
-    const first = await startComputeProcess(args)
-    await member.request('grantCompute', { peerId: first.info.peerId })
-    await member.request('dial', { address: first.info.addresses[0]! })
-    const workdir = join(dataDir, 'projects', info.projectId)
+    const world = await startMemberWithCompute('quire-ws-crash-')
+    ;({ member, dataDir } = world)
+    const { compute: first, computeArgs: args } = world
+    const workdir = join(dataDir, 'projects', world.projectId)
     await until(() => existsSync(join(workdir, 'member.ipynb')), 'the workspace running')
 
     for (let i = 0; i < FILES; i++) await member.request('addText', { path: `notes/f${i}.txt`, content: `file ${i}\n` })

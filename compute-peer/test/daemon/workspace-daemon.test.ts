@@ -3,12 +3,10 @@
  * process, real sandboxed ipykernel, workspace runner in the sandbox). A cell reads a file the member made,
  * and the files a cell writes reach the member's file tree, marked as made by the compute peer.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { rm } from 'node:fs/promises'
 import { stopAllProcesses, type PeerProcess } from '@quire/node/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startComputeProcess, startNotebookMember, type MemberCellReport, type NotebookMemberCommands } from '../../src/testing/index.js'
+import { startMemberWithCompute, type MemberCellReport, type NotebookMemberCommands } from '../../src/testing/index.js'
 
 let member: PeerProcess<NotebookMemberCommands>
 let computeId: string
@@ -36,13 +34,9 @@ async function until<T>(get: () => Promise<T>, ok: (value: T) => boolean, what: 
 }
 
 beforeAll(async () => {
-  member = await startNotebookMember({ readyTimeout: 60_000 })
-  const info = member.info as unknown as { peerId: string; projectId: string }
-  dataDir = await mkdtemp(join(tmpdir(), 'quire-ws-daemon-'))
-  const started = await startComputeProcess(['--data-dir', dataDir, '--project', `${info.projectId}@${info.peerId}`])
-  computeId = started.info.peerId
-  await member.request('grantCompute', { peerId: computeId })
-  await member.request('dial', { address: started.info.addresses[0]! })
+  const world = await startMemberWithCompute('quire-ws-daemon-')
+  ;({ member, dataDir } = world)
+  computeId = world.compute.info.peerId
 }, 180_000)
 
 afterAll(async () => {

@@ -258,6 +258,19 @@ describe('shared terminals', () => {
     }
   }, 60_000)
 
+  it('[T10] a second writer with another window size types key by key: every key reaches the shell, both see it', async () => {
+    const a = await open(world, world.writer, { name: 'two-writers' }, { cols: 120, rows: 40 })
+    a.viewer.write('echo first\r')
+    await a.waitFor(/\nfirst\n/)
+    const b = await open(world, world.writer2, { id: a.viewer.terminal.id }, { cols: 81, rows: 41 })
+    for (const key of 'echo from-bo\r') {
+      b.viewer.write(key)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+    await a.waitFor(/\nfrom-bo\n/)
+    await b.waitFor(/\nfrom-bo\n/)
+  }, 60_000)
+
   it('[T5] a writer whose grant is revoked is cut off', async () => {
     const a = await open(world, world.writer, { name: 'revoked' })
     const b = await open(world, world.writer2, { id: a.viewer.terminal.id })

@@ -3,7 +3,7 @@
  * each its own process with its own profile directory, driven by playwright-core. Everything on 127.0.0.1.
  */
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -139,4 +139,38 @@ export async function startCompute(dataDir: string, relay: string): Promise<Peer
     name: 'compute', readyTimeout: 60_000,
     args: ['--listen', '/ip4/127.0.0.1/tcp/0', '--allow-loopback', '--data-dir', dataDir, '--bootstrap', relay],
   })
+}
+
+/** A relay that grants its compute peer the `compute` role in new projects (as `quire up`), that compute peer, and two people. */
+export interface ComputeWorld {
+  readonly dir: string
+  readonly relay: RelayHandle
+  readonly compute: PeerProcess
+  readonly computeId: string
+  readonly a: Person
+  readonly b: Person
+  /** Prints the browsers' error lines, then stops everything and removes the directory. */
+  close(): Promise<void>
+}
+
+export async function startComputeWorld(): Promise<ComputeWorld> {
+  const dir = await workDir()
+  const computeId = await computeIdentity(join(dir, 'compute'))
+  const relay = await startHostingRelay(join(dir, 'relay'), { tcp: await freePort(), ws: await freePort() }, [{ peerId: computeId, role: 'compute' }])
+  const [compute, a, b] = await Promise.all([
+    startCompute(join(dir, 'compute'), relay.addresses.find((addr) => !addr.includes('/ws'))!),
+    launchPerson('a', relay.httpUrl),
+    launchPerson('b', relay.httpUrl),
+  ])
+  return {
+    dir, relay, compute, computeId, a, b,
+    async close() {
+      console.log([...a.logs, ...b.logs].filter((l) => /error/i.test(l)).slice(0, 40).join('\n'))
+      await a.close()
+      await b.close()
+      await compute.stop()
+      await relay.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
 }

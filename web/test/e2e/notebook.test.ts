@@ -7,14 +7,9 @@
  * B both see the outputs, and a matplotlib plot renders as an image in B's browser.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { PeerProcess } from '@quire/node/testing'
-import {
-  computeIdentity, computeUnavailable, e2eUnavailable, freePort, launchPerson, screenshot, startCompute, startHostingRelay, workDir,
-  type Person, type RelayHandle,
-} from './harness.js'
+import { computeUnavailable, e2eUnavailable, screenshot, startComputeWorld, type ComputeWorld, type Person, type RelayHandle } from './harness.js'
 
 const unavailable = e2eUnavailable() ?? computeUnavailable()
 if (unavailable !== undefined) console.warn(`web notebook e2e test cannot run here: ${unavailable}`)
@@ -25,31 +20,21 @@ function outputs(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(unavailable !== undefined)('web app, a notebook run by the compute peer', () => {
-  let dir: string
   let relay: RelayHandle
   let compute: PeerProcess
   let computeId: string
   let a: Person
   let b: Person
+  let world: ComputeWorld
 
   beforeAll(async () => {
-    dir = await workDir()
-    computeId = await computeIdentity(join(dir, 'compute'))
-    relay = await startHostingRelay(join(dir, 'relay'), { tcp: await freePort(), ws: await freePort() }, [{ peerId: computeId, role: 'compute' }])
-    ;[compute, a, b] = await Promise.all([
-      startCompute(join(dir, 'compute'), relay.addresses.find((addr) => !addr.includes('/ws'))!),
-      launchPerson('a', relay.httpUrl),
-      launchPerson('b', relay.httpUrl),
-    ])
+    world = await startComputeWorld()
+    ;({ relay, compute, a, b } = world)
+    computeId = world.computeId
   })
 
   afterAll(async () => {
-    if (a && b) console.log([...a.logs, ...b.logs].filter((l) => /error/i.test(l)).slice(0, 40).join('\n'))
-    await a?.close()
-    await b?.close()
-    await compute?.stop()
-    await relay?.stop()
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await world?.close()
   })
 
   test('A runs cells; A and B see the text output and B the plot', async () => {

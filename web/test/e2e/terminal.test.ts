@@ -6,14 +6,9 @@
  * file the command wrote appears in B's file tree (the workspace).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import type { PeerProcess } from '@quire/node/testing'
-import {
-  computeIdentity, computeUnavailable, e2eUnavailable, freePort, launchPerson, screenshot, startCompute, startHostingRelay, workDir,
-  type Person, type RelayHandle,
-} from './harness.js'
+import { computeUnavailable, e2eUnavailable, screenshot, startComputeWorld, type ComputeWorld, type Person, type RelayHandle } from './harness.js'
 
 const unavailable = e2eUnavailable() ?? computeUnavailable()
 if (unavailable !== undefined) console.warn(`web terminal e2e test cannot run here: ${unavailable}`)
@@ -24,30 +19,19 @@ function screenText(page: Page): Promise<string> {
 }
 
 describe.skipIf(unavailable !== undefined)('web app, a shared terminal', () => {
-  let dir: string
   let relay: RelayHandle
   let compute: PeerProcess
   let a: Person
   let b: Person
+  let world: ComputeWorld
 
   beforeAll(async () => {
-    dir = await workDir()
-    const computeId = await computeIdentity(join(dir, 'compute'))
-    relay = await startHostingRelay(join(dir, 'relay'), { tcp: await freePort(), ws: await freePort() }, [{ peerId: computeId, role: 'compute' }])
-    ;[compute, a, b] = await Promise.all([
-      startCompute(join(dir, 'compute'), relay.addresses.find((addr) => !addr.includes('/ws'))!),
-      launchPerson('a', relay.httpUrl),
-      launchPerson('b', relay.httpUrl),
-    ])
+    world = await startComputeWorld()
+    ;({ relay, compute, a, b } = world)
   })
 
   afterAll(async () => {
-    if (a && b) console.log([...a.logs, ...b.logs].filter((l) => /error/i.test(l)).slice(0, 40).join('\n'))
-    await a?.close()
-    await b?.close()
-    await compute?.stop()
-    await relay?.stop()
-    if (dir) await rm(dir, { recursive: true, force: true })
+    await world?.close()
   })
 
   test('[T1] [T9] A opens a terminal and runs a command; B attaches, sees the same screen, and the file in the tree', async () => {
@@ -80,11 +64,16 @@ describe.skipIf(unavailable !== undefined)('web app, a shared terminal', () => {
     // Both attached, and each page says so.
     await expect.poll(async () => (await a.page.getByTestId('terminal-viewers').textContent()) ?? '', { timeout: 20_000 }).toContain('Bo')
     await b.page.getByTestId('file-tree').getByRole('button', { name: 'f.txt', exact: true }).waitFor({ timeout: 60_000 })
-    // B types too, and A sees it.
+    // B types too, once the compute peer has B's writer grant (the viewers list stops marking B as watching).
+    await expect.poll(async () => (await a.page.getByTestId('terminal-viewers').textContent()) ?? '', { timeout: 60_000 }).toMatch(/Bo(?! 👁)/)
     await b.page.getByTestId('terminal-screen').click()
     await b.page.keyboard.type('echo from-bo')
     await b.page.keyboard.press('Enter')
-    await expect.poll(() => screenText(a.page), { timeout: 30_000 }).toMatch(/\nfrom-bo/)
+    await expect.poll(() => screenText(a.page), { timeout: 30_000 }).toMatch(/\nfrom-bo/).catch(async (err: unknown) => {
+      await screenshot(b.page, 'terminal-b-failed.png')
+      console.log('B screen:', await screenText(b.page))
+      throw err
+    })
     await screenshot(b.page, 'terminal-b.png')
   }, 240_000)
 })
