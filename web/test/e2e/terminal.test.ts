@@ -66,6 +66,8 @@ describe.skipIf(unavailable !== undefined)('web app, a shared terminal', () => {
     await b.page.getByTestId('file-tree').getByRole('button', { name: 'f.txt', exact: true }).waitFor({ timeout: 60_000 })
     // B types too, once the compute peer has B's writer grant (the viewers list stops marking B as watching).
     await expect.poll(async () => (await a.page.getByTestId('terminal-viewers').textContent()) ?? '', { timeout: 60_000 }).toMatch(/Bo(?! 👁)/)
+    // ... and B's own copy of the grants says so too: B's page offers what only writers get.
+    await b.page.getByTestId('terminal-close').waitFor({ timeout: 60_000 })
     await b.page.getByTestId('terminal-screen').click()
     await b.page.keyboard.type('echo from-bo')
     await b.page.keyboard.press('Enter')
