@@ -50,6 +50,10 @@ const host = globalThis as unknown as TimerHost
 const realSetTimeout = host.setTimeout.bind(globalThis)
 const realSetImmediate = host.setImmediate?.bind(globalThis)
 const RealMessageChannel = host.MessageChannel
+const realPerformance = (globalThis as unknown as { performance: { now(): number } }).performance
+
+/** Milliseconds on the real clock, whatever a test fakes later (bound when this module loads). */
+export const realNow: () => number = realPerformance.now.bind(realPerformance)
 
 /**
  * Waits for one real macrotask (setImmediate in Node, a MessageChannel message in browsers). Every microtask

@@ -12,7 +12,7 @@
 import { Repo, type Message, type PeerId, type PeerMetadata, type RepoConfig } from '@automerge/automerge-repo'
 import { createRandom, type Random } from './random.js'
 import { TestNetworkAdapter, type TestNetworkPort } from './test-network-adapter.js'
-import { realClock, type TestNetworkClock } from './test-network-clock.js'
+import { realClock, realNow, type TestNetworkClock } from './test-network-clock.js'
 import {
   TestNetworkError,
   type LinkDownReason,
@@ -21,10 +21,6 @@ import {
   type TestNetworkInit,
   type TestNetworkStats,
 } from './test-network-types.js'
-
-/** The real clock, taken before a test can fake `performance` (fake timers leave this bound function alone). */
-const realPerformance = (globalThis as unknown as { performance: { now(): number } }).performance
-const realNow = realPerformance.now.bind(realPerformance)
 
 export { createRandom, type Random } from './random.js'
 export { TestNetworkAdapter } from './test-network-adapter.js'
