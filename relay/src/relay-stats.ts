@@ -1,4 +1,4 @@
-import type { EmptySyncStats, SyncStats } from '@quire/node'
+import type { EmptySyncStats, SyncStats, UnavailableEchoStats } from '@quire/node'
 import type { DurableAckStats } from './hosting/durable-ack-adapter.js'
 import type { HttpGuardStats } from './http/http-guard.js'
 import type { GrantQuotaStats } from './hosting/grant-quotas.js'
@@ -19,6 +19,8 @@ export interface RelayStats {
   acks: DurableAckStats
   /** Sync messages without changes held back (Y26). */
   emptySync: EmptySyncStats
+  /** `doc-unavailable` answers to a peer's own `doc-unavailable` not sent (Y29). */
+  unavailableEcho: UnavailableEchoStats
   /** Times a peer sending more than its share was not read while the relay was congested (RL53). */
   peerPauses: number
   /** Plain HTTP connections on the WebSocket ports: open, refused over the caps, closed for a late request head (RL58). */

@@ -226,6 +226,7 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       documentsUnloaded: unloader?.unloaded ?? 0,
       sync: q.adapter.stats,
       emptySync: q.emptySync,
+      unavailableEcho: q.unavailableEcho,
       acks: network.stats,
       peerPauses: guard?.pauses ?? 0,
       http: httpGuardStats(),

@@ -1,4 +1,5 @@
 import { Repo, type NetworkAdapterInterface, type PeerId, type RepoConfig, type StorageAdapterInterface } from '@automerge/automerge-repo'
+import { UnavailableEcho, type UnavailableEchoStats } from './unavailable-echo.js'
 import { EmptySyncThrottle, type EmptySyncStats } from './empty-sync-throttle.js'
 import { enableImmediateSync } from './immediate-sync.js'
 import { Libp2pSyncAdapter, type SyncLibp2p } from './libp2p-sync-adapter.js'
@@ -60,6 +61,8 @@ export interface QuireRepo {
   readonly network: NetworkAdapterInterface
   /** Empty sync messages held back (Y26). */
   readonly emptySync: EmptySyncStats
+  /** `doc-unavailable` echoes not sent (Y29). */
+  readonly unavailableEcho: UnavailableEchoStats
   /** Flushes documents to storage and closes every sync stream; the libp2p node keeps running. */
   stop(): Promise<void>
 }
@@ -86,7 +89,9 @@ export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
   const wrappers = init.wrapNetwork === undefined ? [] : typeof init.wrapNetwork === 'function' ? [init.wrapNetwork] : init.wrapNetwork
   // Nearest the wire, so that it sees what peers really send and what leaves after every wrapper.
   const throttle = new EmptySyncThrottle(adapter, { intervalMs: init.emptySyncIntervalMs ?? DEFAULT_EMPTY_SYNC_INTERVAL_MS })
-  let network: NetworkAdapterInterface = throttle
+  // Next to the wire too: what it remembers is what the peer really said last (Y29).
+  const echo = new UnavailableEcho(throttle)
+  let network: NetworkAdapterInterface = echo
   for (const wrap of wrappers) network = wrap(network, repoOf)
   const config: RepoConfig = {
     peerId: init.libp2p.peerId.toString() as PeerId,
@@ -106,6 +111,7 @@ export async function createQuireRepo(init: QuireRepoInit): Promise<QuireRepo> {
     adapter,
     network,
     emptySync: throttle.stats,
+    unavailableEcho: echo.stats,
     stop: () => {
       stopped ??= (async () => {
         stopImmediate()

@@ -5,6 +5,7 @@ export { DEFAULT_MAX_SYNC_STREAMS, Libp2pSyncAdapter, SYNC_PROTOCOL, type SyncAd
 export { enableImmediateSync, type ImmediateSyncOptions } from './immediate-sync.js'
 export { WrappingAdapter } from './wrapping-adapter.js'
 export { type EmptySyncStats } from './empty-sync-throttle.js'
+export { type UnavailableEchoStats } from './unavailable-echo.js'
 export { readSyncMessage, rewriteSyncMessage, type SyncMessageSummary } from './sync-message-bytes.js'
 export { sameHeads } from './heads.js'
 export { createQuireRepo, DEFAULT_EMPTY_SYNC_INTERVAL_MS, type QuireRepo, type QuireRepoInit, type NetworkWrapper } from './create-quire-repo.js'

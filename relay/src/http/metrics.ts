@@ -42,6 +42,7 @@ export function prometheusText(s: RelayStats): string {
   metric(out, 'quire_relay_persist_failures_total', 'counter', 'Document writes that failed (their acknowledgements were withheld).', s.acks.persistFailures)
   metric(out, 'quire_relay_empty_sync_coalesced_total', 'counter', 'Sync messages without changes replaced by a later one (Y26).', s.emptySync.coalesced)
   metric(out, 'quire_relay_empty_sync_delayed_total', 'counter', 'Sync messages without changes sent or taken late (Y26).', s.emptySync.delayed)
+  metric(out, 'quire_relay_unavailable_echoes_suppressed_total', 'counter', 'doc-unavailable answers to a peer\'s own doc-unavailable not sent (Y29).', s.unavailableEcho.suppressed)
   metric(out, 'quire_relay_peer_pauses_total', 'counter', 'Times a peer sending more than its share was not read while the relay was congested.', s.peerPauses)
   metric(out, 'quire_relay_http_connections', 'gauge', 'Plain HTTP connections open on the WebSocket ports (not yet WebSockets).', s.http.open)
   metric(out, 'quire_relay_http_refused_total', 'counter', 'HTTP connections closed on arrival, over the total or per-host cap (RL58).', s.http.refused)
