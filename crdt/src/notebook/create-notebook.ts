@@ -1,6 +1,7 @@
 /** A new, empty notebook document. */
 import { from, type Doc } from '@automerge/automerge'
 import { CrdtError } from '../errors.js'
+import { asString, isRecord } from '../read/guards.js'
 import { atom, toStoredObject } from './stored-json.js'
 import type { JsonObject, NotebookDoc } from './types.js'
 
@@ -58,4 +59,25 @@ function notebookMetadata(init: NotebookInit): JsonObject {
   const languageName = language ?? kernelspec?.language
   if (languageName !== undefined) metadata['language_info'] = { name: languageName }
   return metadata
+}
+
+/**
+ * Inside a change: sets the notebook's kernel (N29): `metadata.kernelspec` replaced as one value and
+ * `metadata.language_info.name` set to the kernelspec's language (other `language_info` fields, which
+ * describe the previous kernel's language, are dropped when the language changes). The compute peer starts
+ * this kernel for the next cell it runs.
+ */
+export function setKernelspec(doc: NotebookDoc, kernelspec: { name: string; display_name: string; language?: string }): void {
+  const metadata = (doc as unknown as { metadata?: unknown }).metadata
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    throw new CrdtError('INVALID_NOTEBOOK', 'This notebook has no metadata map to set the kernel in. It may be corrupt.')
+  }
+  const wanted = notebookMetadata({ kernelspec })
+  const target = metadata as Record<string, unknown>
+  target['kernelspec'] = toStoredObject(wanted['kernelspec'] as JsonObject)
+  const language = kernelspec.language
+  if (language === undefined) return
+  const current = target['language_info']
+  if (isRecord(current) && asString(current['name']) === language) return
+  target['language_info'] = toStoredObject({ name: language })
 }

@@ -25,7 +25,7 @@ export type {
   TextCellRead,
 } from './types.js'
 export { CELL_TYPES, EXECUTION_STATUSES } from './types.js'
-export { createNotebook, NOTEBOOK_SCHEMA_VERSION, NOTEBOOK_TYPE, type NotebookInit } from './create-notebook.js'
+export { createNotebook, setKernelspec, NOTEBOOK_SCHEMA_VERSION, NOTEBOOK_TYPE, type NotebookInit } from './create-notebook.js'
 export { insertCell, deleteCell, moveCell, editSource, setCellType, type CellInit } from './cell-ops.js'
 export { appendOutput, clearOutputs, setExecutionCount, setExecutionState } from './output-ops.js'
 export { readNotebook } from './read-notebook.js'

@@ -98,6 +98,16 @@ describe.skipIf(unavailable !== undefined)('web app, a notebook run by the compu
     await a.page.locator('.cell img.output-image').first().waitFor({ timeout: 20_000 })
     await screenshot(a.page, 'notebook-a-plot.png')
 
+    // Issue 18, item 4: the notebook names its kernel, chosen from what the compute peer offers.
+    const picker = a.page.getByTestId('kernel-picker')
+    await expect.poll(() => picker.inputValue(), { timeout: 20_000 }).toBe('python3')
+    expect(await picker.locator('option', { hasText: 'Python 3' }).count()).toBeGreaterThan(0)
+    // Item 5: with B in the notebook, "Run all" asks A first and names B; dismissed, nothing is queued.
+    const asked = new Promise<string>((resolve) => a.page.once('dialog', (dialog) => { resolve(dialog.message()); void dialog.dismiss() }))
+    await a.page.getByRole('button', { name: 'Run all' }).click()
+    expect(await asked).toMatch(/^Run every cell\? Bo has this notebook open/)
+    expect(await a.page.locator('.status-queued').count()).toBe(0)
+
     // W31, W40: a file a cell writes in the workspace reaches both file trees, marked as the compute peer's,
     // and both are told the workspace is up to date.
     await a.page.locator('.cell .cm-content').nth(2).click()

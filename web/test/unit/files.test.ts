@@ -41,7 +41,10 @@ describe('file operations', () => {
     expect(entry(ctx.project, 'notes.md').kind).toBe('text')
     const nb = entry(ctx.project, 'analysis.ipynb')
     expect(nb.kind).toBe('notebook')
-    expect(readNotebook((await ctx.repo.find<unknown>((nb as { url: string }).url as AutomergeUrl)).doc()).cells).toEqual([])
+    const created = readNotebook((await ctx.repo.find<unknown>((nb as { url: string }).url as AutomergeUrl)).doc())
+    expect(created.cells).toEqual([])
+    // A new notebook names a kernel (issue 18 item 4), so its .ipynb opens in Jupyter without asking for one.
+    expect(created.kernelspec).toMatchObject({ name: 'python3', language: 'python' })
     await expect(createFile(ctx, 'notes.md')).rejects.toMatchObject({ code: 'FILE_EXISTS' })
     await expect(createFile(ctx, '../evil')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
 

@@ -85,11 +85,17 @@ async function newDocument(ctx: FileContext, doc: A.Doc<unknown>): Promise<DocHa
   return handle
 }
 
+/**
+ * The kernel a new notebook names until a writer picks another (the compute peer's default, ipykernel's
+ * own kernelspec), so that its `.ipynb` export opens in Jupyter without asking for a kernel.
+ */
+const NEW_NOTEBOOK_KERNEL = { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' }
+
 /** Creates an empty file: a notebook for `.ipynb`, a text document otherwise. Returns its id. */
 export async function createFile(ctx: FileContext, path: string): Promise<string> {
   requireFreePath(ctx, path)
   const notebook = path.toLowerCase().endsWith('.ipynb')
-  const handle = await newDocument(ctx, notebook ? (createNotebook() as A.Doc<unknown>) : (createText('') as A.Doc<unknown>))
+  const handle = await newDocument(ctx, notebook ? (createNotebook({ kernelspec: NEW_NOTEBOOK_KERNEL }) as A.Doc<unknown>) : (createText('') as A.Doc<unknown>))
   let id = ''
   changeProject(ctx, (doc) => {
     id = addFile(doc, { path, kind: notebook ? 'notebook' : 'text', url: handle.url, createdBy: ctx.self.peerId })

@@ -126,3 +126,19 @@ export function formatElapsed(ms: number): string {
   if (minutes < 60) return `${minutes} min ${String(whole % 60).padStart(2, '0')} s`
   return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} min`
 }
+
+/** "Alice", "Alice and Bob", "Alice, Bob and 2 others". */
+function namesList(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? ''
+  if (names.length <= 3) return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
+  return `${names.slice(0, 2).join(', ')} and ${names.length - 2} others`
+}
+
+/** The question asked before a restart or "Run all" while `others` (display names) are in the notebook. */
+export function sharedActionQuestion(action: 'restart' | 'run-all', others: readonly string[]): string {
+  const who = namesList(others)
+  const verb = others.length === 1 ? 'has' : 'have'
+  return action === 'restart'
+    ? `Restart the kernel? ${who} ${verb} this notebook open: the kernel's variables are lost for everyone and a running cell is stopped.`
+    : `Run every cell? ${who} ${verb} this notebook open: every output is replaced, top to bottom, for everyone.`
+}

@@ -12,12 +12,14 @@ import {
   readKernel,
   readNotebook,
   setCellType,
+  setKernelspec,
   type CellRead,
   type CellType,
   type KernelAction,
   type KernelRead,
   type NotebookDoc,
   type NotebookRead,
+  type OfferedKernel,
 } from '@quire/crdt'
 import { createSubscriber } from 'svelte/reactivity'
 import { clearCell, requestKernelAction, requestRun, requestRunMany } from './execution-requests.js'
@@ -223,6 +225,11 @@ export class NotebookState {
 
   restart(): void {
     this.#kernelAction('restart')
+  }
+
+  /** Chooses the notebook's kernel (N29): the compute peer starts it for the next cell it runs. */
+  setKernel(kernel: OfferedKernel): void {
+    this.#change((doc) => setKernelspec(doc, { name: kernel.name, display_name: kernel.displayName, language: kernel.language }))
   }
 
   #kernelAction(action: KernelAction): void {
