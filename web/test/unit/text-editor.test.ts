@@ -8,7 +8,8 @@ import TextEditor from '../../src/lib/editor/TextEditor.svelte'
 import { languageExtension, languageOf } from '../../src/lib/editor/languages.js'
 import { ProjectPresence } from '../../src/lib/presence/project-presence.svelte.js'
 import { Hub } from './helpers/presence-hub.js'
-import { Language } from '@codemirror/language'
+import { getIndentUnit, indentUnit, language } from '@codemirror/language'
+import { EditorState } from '@codemirror/state'
 
 const alice = { peerId: '12D3KooWAlice', name: 'Alice', color: '#ff0000' }
 const bob = { peerId: '12D3KooWBob', name: 'Bob', color: '#0000ff' }
@@ -87,8 +88,13 @@ describe('languageOf', () => {
       'plain',
       'plain',
     ])
-    const latex = languageExtension('latex')
-    expect(latex).toBeInstanceOf(Language)
-    expect((latex as Language).name).toBe('stex')
+    const latex = EditorState.create({ extensions: languageExtension('latex') })
+    expect(latex.facet(language)?.name).toBe('stex')
+  })
+
+  it('indents by the language\'s convention: four spaces in Python (PEP 8), two in Markdown', () => {
+    expect(getIndentUnit(EditorState.create({ extensions: languageExtension('python') }))).toBe(4)
+    expect(EditorState.create({ extensions: languageExtension('python') }).facet(indentUnit)).toBe('    ')
+    expect(getIndentUnit(EditorState.create({ extensions: languageExtension('markdown') }))).toBe(2)
   })
 })

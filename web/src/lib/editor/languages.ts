@@ -6,7 +6,7 @@ import { javascript } from '@codemirror/lang-javascript'
 import { json } from '@codemirror/lang-json'
 import { markdown } from '@codemirror/lang-markdown'
 import { python } from '@codemirror/lang-python'
-import { StreamLanguage, type StreamParser } from '@codemirror/language'
+import { StreamLanguage, indentUnit, type StreamParser } from '@codemirror/language'
 import { julia } from '@codemirror/legacy-modes/mode/julia'
 import { r } from '@codemirror/legacy-modes/mode/r'
 import { shell } from '@codemirror/legacy-modes/mode/shell'
@@ -61,8 +61,20 @@ function legacy(parser: StreamParser<unknown>): Extension {
   return StreamLanguage.define(parser)
 }
 
-/** The CodeMirror extension that highlights `language` (empty for plain text). */
+/**
+ * One indentation level in `language`, by its community's convention: four spaces for Python (PEP 8) and
+ * Julia, two elsewhere (CodeMirror's default).
+ */
+export function indentOf(language: LanguageId): string {
+  return language === 'python' || language === 'julia' ? '    ' : '  '
+}
+
+/** The CodeMirror extension that highlights `language` (empty for plain text) and indents by its convention. */
 export function languageExtension(language: LanguageId): Extension {
+  return [highlighting(language), indentUnit.of(indentOf(language))]
+}
+
+function highlighting(language: LanguageId): Extension {
   switch (language) {
     case 'python':
       return python()
