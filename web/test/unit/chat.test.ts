@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 // Messages render through DOMPurify, which needs a full DOM (happy-dom drops headings).
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { flushSync, mount, unmount } from 'svelte'
 import * as A from '@automerge/automerge'
 import { Repo, type DocHandle } from '@automerge/automerge-repo'
@@ -152,5 +152,59 @@ describe('ChatPanel with presence', () => {
     expect(target.querySelector('.typing')?.textContent).toBe('Bobby is typing…')
     mine.stop()
     theirs.stop()
+  })
+})
+
+describe('ChatPanel new-messages divider', () => {
+  const markerShown = (target: HTMLElement): boolean => target.querySelector('li.unread-marker') !== null
+
+  it('goes when we reply', async () => {
+    const handle = chatWith([
+      { id: 'm1', author: bob, time: 1000, text: 'old' },
+      { id: 'm2', author: bob, time: 2000, text: 'new' },
+    ])
+    const target = document.createElement('div')
+    document.body.appendChild(target)
+    mounted.push(mount(ChatPanel, { target, props: { chat: handle, self: alice, lastRead: memoryLastRead(1500) } }))
+    await settle()
+    expect(markerShown(target)).toBe(true)
+    const box = target.querySelector<HTMLTextAreaElement>('textarea[aria-label="New message"]')!
+    box.value = 'thanks'
+    box.dispatchEvent(new Event('input', { bubbles: true }))
+    box.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))
+    await settle()
+    expect(markerShown(target)).toBe(false)
+  })
+
+  it('after the page was hidden and shown again, marks only what arrived while away', async () => {
+    const handle = chatWith([{ id: 'm1', author: bob, time: 1000, text: 'old' }, { id: 'm2', author: bob, time: 2000, text: 'new' }])
+    const target = document.createElement('div')
+    document.body.appendChild(target)
+    const store = memoryLastRead(1500)
+    const counts: number[] = []
+    mounted.push(mount(ChatPanel, { target, props: { chat: handle, self: alice, lastRead: store, onUnreadChange: (n: number) => counts.push(n) } }))
+    await settle()
+    const marked = (): string | undefined => target.querySelector('li.unread-marker + li.message')?.getAttribute('data-id') ?? undefined
+    expect(marked()).toBe('m2')
+    const state = vi.spyOn(document, 'visibilityState', 'get')
+    state.mockReturnValue('hidden')
+    document.dispatchEvent(new Event('visibilitychange'))
+    state.mockReturnValue('visible')
+    document.dispatchEvent(new Event('visibilitychange'))
+    await settle()
+    expect(marked()).toBeUndefined()
+    // Away again; Bob writes meanwhile: back, the divider is above his new message only.
+    state.mockReturnValue('hidden')
+    document.dispatchEvent(new Event('visibilitychange'))
+    handle.change((d) => postMessage(d as ChatDoc, { id: 'm3', author: bob, time: 3000, text: 'while you were away' }))
+    await settle()
+    state.mockReturnValue('visible')
+    document.dispatchEvent(new Event('visibilitychange'))
+    await settle()
+    expect(marked()).toBe('m3')
+    expect(counts.at(-2)).toBe(1) // unread while hidden
+    expect(store.get()).toBe(3000) // read once shown again
+    expect(counts.at(-1)).toBe(0)
+    state.mockRestore()
   })
 })
