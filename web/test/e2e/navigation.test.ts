@@ -33,6 +33,11 @@ describe.skipIf(unavailable !== undefined)('web app, navigating away from an ope
   test('breadcrumb, Back, Forward and another file: no page error, every page shows its content', async () => {
     const errors = (): string[] => a.logs.filter((l) => l.includes('pageerror'))
     await a.page.goto(`${relay.httpUrl}/`)
+    // A project needs a name: with none (or only spaces) there is nothing to create (issue 18, item 13).
+    for (const empty of ['', '   ']) {
+      await a.page.getByTestId('new-project-name').fill(empty)
+      expect(await a.page.getByTestId('create-project').isDisabled()).toBe(true)
+    }
     await a.page.getByTestId('new-project-name').fill('Walks')
     await a.page.getByTestId('create-project').click()
     await a.page.getByTestId('project-name').filter({ hasText: 'Walks' }).waitFor()
@@ -70,4 +75,24 @@ describe.skipIf(unavailable !== undefined)('web app, navigating away from an ope
     await a.page.locator('.cm-content').filter({ hasText: 'second file' }).waitFor()
     expect(errors()).toEqual([])
   }, 120_000)
+
+  test('invite links pasted into the same tab: a damaged one says so, a good one after it is read afresh (issue 18, item 2)', async () => {
+    const errors = (): string[] => a.logs.filter((l) => l.includes('pageerror'))
+    // The project from the test above, with a file open.
+    await a.page.getByTestId('file-view').filter({ hasText: 'two.md' }).waitFor()
+    await a.page.getByTestId('invite-button').click()
+    await a.page.getByTestId('make-invite').click()
+    const link = await a.page.getByTestId('invite-link').inputValue()
+    await a.page.keyboard.press('Escape')
+    const fragment = link.slice(link.indexOf('#'))
+    // In-app URL changes: only the fragment changes, so the page is not reloaded.
+    await a.page.evaluate((hash) => { location.hash = hash }, fragment.slice(0, fragment.indexOf('=') + 20))
+    await a.page.getByTestId('error-note').filter({ hasText: 'damaged' }).waitFor()
+    // A member (here the owner) opening an invite to a project they are in lands in that project.
+    await a.page.evaluate((hash) => { location.hash = hash }, fragment)
+    await a.page.getByTestId('project-name').filter({ hasText: 'Walks' }).waitFor()
+    await a.page.getByTestId('file-tree').getByRole('button', { name: 'one.md', exact: true }).waitFor()
+    expect(await a.page.getByTestId('error-note').count()).toBe(0)
+    expect(errors()).toEqual([])
+  }, 60_000)
 })
