@@ -93,6 +93,27 @@ describe('invites', () => {
     expect(await codeOf(() => invite(owner, { role: 'god' as 'admin' }))).toBe('INVALID_ARGUMENT')
   })
 
+  it('[A36] an invite carries the project name and the inviter\'s display name, signed; a name out of bounds makes it malformed', async () => {
+    const { token, invite: made } = await invite(owner, { projectName: '  Paper on sheaves  ', issuerName: 'Ada' })
+    expect(made).toMatchObject({ projectName: 'Paper on sheaves', issuerName: 'Ada' })
+    expect(await verifyInvite(token)).toEqual(made)
+    // Changing a name breaks the signature like any other field.
+    expect(await codeOf(() => verifyInvite(tamper(token, { issuerName: 'The Owner' })))).toBe('INVITE_FORGED')
+    // Long names are cut when the invite is made; blank ones are left out.
+    const long = await invite(owner, { projectName: 'x'.repeat(500), issuerName: '   ' })
+    expect(long.invite.projectName).toHaveLength(200)
+    expect(long.invite.issuerName).toBeUndefined()
+    // A validly signed invite whose name is out of bounds (made by another program) is malformed.
+    const [payload] = token.split('.') as [string]
+    const decoded = decodePayload(fromBase64Url(payload)!)
+    if (!decoded.ok) throw new Error(decoded.reason)
+    const bad = encodePayload({ ...decoded.fields, issuerName: 'y'.repeat(61) })
+    const signedBad = `${toBase64Url(bad)}.${toBase64Url(await owner.sign(signingBytes('invite', bad)))}`
+    expect(await codeOf(() => verifyInvite(signedBad))).toBe('INVITE_MALFORMED')
+    // Without names, as before.
+    expect((await invite(owner)).invite.projectName).toBeUndefined()
+  })
+
   it('[A13] a damaged, forged or expired invite is refused with its own code', async () => {
     const { token } = await invite(owner)
     expect(await codeOf(() => verifyInvite(token.slice(0, 40)))).toBe('INVITE_MALFORMED')

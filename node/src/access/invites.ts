@@ -10,7 +10,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { AccessError } from './errors.js'
 import { requireProject, requireTime } from './grant-records.js'
 import { isEd25519PeerId } from './keys.js'
-import type { Invite, RedemptionRequest } from './records.js'
+import { MAX_INVITE_ISSUER_NAME, MAX_INVITE_PROJECT_NAME, type Invite, type RedemptionRequest } from './records.js'
 import { isRole, type Role } from './roles.js'
 import { checkSigned, isRejection, signRecord, type SignedRecord } from './signing.js'
 
@@ -28,6 +28,9 @@ export interface InviteInit {
   /** When it stops being redeemable (ms since 1970). */
   readonly expires: number
   readonly issued?: number
+  /** The project's name and the inviter's display name, for the join page (A36); cut to their limits. */
+  readonly projectName?: string
+  readonly issuerName?: string
 }
 
 /** A signed invite and its token. */
@@ -52,8 +55,16 @@ export async function createInvite(key: PrivateKey, init: InviteInit): Promise<C
   const issued = requireTime(init.issued ?? Date.now(), 'issued')
   const expires = requireTime(init.expires, 'expires')
   if (expires <= issued) throw new AccessError('INVALID_ARGUMENT', 'expires must be later than issued: an invite that is expired when made is useless.')
+  const names: Record<string, string> = {}
+  for (const [field, max] of [['projectName', MAX_INVITE_PROJECT_NAME], ['issuerName', MAX_INVITE_ISSUER_NAME]] as const) {
+    const value = init[field]
+    if (value === undefined) continue
+    if (typeof value !== 'string') throw new AccessError('INVALID_ARGUMENT', `${field} must be a string.`)
+    const trimmed = value.trim().slice(0, max)
+    if (trimmed !== '') names[field] = trimmed
+  }
   const signed = await signRecord(key, 'invite', {
-    project: init.project, owner: init.owner, role: init.role, uses, expires, issued, nonce: toBase64Url(randomBytes(16)),
+    project: init.project, owner: init.owner, role: init.role, uses, expires, issued, nonce: toBase64Url(randomBytes(16)), ...names,
   })
   return { token: toToken(signed), invite: signed.record }
 }

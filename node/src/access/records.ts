@@ -46,6 +46,9 @@ export interface Invite extends RecordBase {
   readonly expires: number
   /** Random, so two invites with the same terms are distinct. */
   readonly nonce: string
+  /** The project's name and the issuer's display name as the issuer gave them (A36): shown, never trusted. */
+  readonly projectName?: string
+  readonly issuerName?: string
 }
 
 /** A new peer's signed request to redeem an invite; `issuer` is the new peer. */
@@ -75,12 +78,15 @@ export type ParseFailure = { readonly reason: 'MALFORMED' | 'UNSUPPORTED'; reado
 const FIELDS: Readonly<Record<RecordKind, readonly string[]>> = {
   grant: ['subject', 'role', 'expires'],
   revocation: ['target'],
-  invite: ['owner', 'role', 'uses', 'expires', 'nonce'],
+  invite: ['owner', 'role', 'uses', 'expires', 'nonce', 'projectName', 'issuerName'],
   'redeem-request': ['invite'],
   redemption: ['invite', 'subject', 'grant', 'request'],
 }
 const COMMON = ['kind', 'v', 'project', 'issuer', 'issued']
-const OPTIONAL = new Set(['grant.expires'])
+const OPTIONAL = new Set(['grant.expires', 'invite.projectName', 'invite.issuerName'])
+/** Longest project name and display name an invite may carry (A36). */
+export const MAX_INVITE_PROJECT_NAME = 200
+export const MAX_INVITE_ISSUER_NAME = 60
 const PROJECT_ID = /^[A-Za-z0-9_-]{1,128}$/
 const NONCE = /^[A-Za-z0-9_-]{16,64}$/
 
@@ -135,7 +141,14 @@ export function parseRecord(id: string, fields: PayloadFields): AccessRecord | P
       if (typeof uses !== 'number' || !Number.isSafeInteger(uses) || uses < 1) return malformed('"uses" is not a whole number >= 1')
       if (!isTime(f['expires'])) return malformed('"expires" is not a time')
       if (typeof f['nonce'] !== 'string' || !NONCE.test(f['nonce'])) return malformed('"nonce" is not 16 to 64 base64url characters')
-      return { kind, ...base, owner: f['owner'], role: f['role'], uses, expires: f['expires'], nonce: f['nonce'] }
+      const names: { projectName?: string; issuerName?: string } = {}
+      for (const [field, max] of [['projectName', MAX_INVITE_PROJECT_NAME], ['issuerName', MAX_INVITE_ISSUER_NAME]] as const) {
+        const value = f[field]
+        if (value === undefined) continue
+        if (typeof value !== 'string' || value.length === 0 || value.length > max) return malformed(`"${field}" is not a name of 1 to ${max} characters`)
+        names[field] = value
+      }
+      return { kind, ...base, owner: f['owner'], role: f['role'], uses, expires: f['expires'], nonce: f['nonce'], ...names }
     }
     case 'redeem-request':
       if (!isEntryId(f['invite'])) return malformed('"invite" is not an entry id')

@@ -100,6 +100,9 @@ describe.skipIf(unavailable !== undefined)('web app, two browsers', () => {
 
     await b.page.goto(link)
     await b.page.getByTestId('join-project').waitFor()
+    // The join page names the project and the inviter (issue 18, item 8), not a raw peer id.
+    expect(await b.page.getByTestId('join-title').textContent()).toBe('You are invited to “Paper”')
+    expect(await b.page.getByTestId('join-inviter').textContent()).toMatch(/^Ada invites you as writer/)
     await screenshot(b.page, 'b-join.png')
     await b.page.getByTestId('join-name').fill('Bo')
     await b.page.getByTestId('join-project').click()

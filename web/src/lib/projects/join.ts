@@ -60,6 +60,6 @@ export async function joinByInvite(session: Session, projects: ProjectList, toke
       { cause: lastError })
   }
   await session.track(id, { owner: invite.owner, provisionalReaders: [accepted] })
-  await projects.add({ id, name: 'Joined project', owner: invite.owner, addedAt: Date.now(), via: 'invite', inviter: accepted })
+  await projects.add({ id, name: invite.projectName ?? 'Joined project', owner: invite.owner, addedAt: Date.now(), via: 'invite', inviter: accepted })
   return id
 }
