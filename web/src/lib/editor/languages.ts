@@ -14,6 +14,7 @@ import { stex } from '@codemirror/legacy-modes/mode/stex'
 import { toml } from '@codemirror/legacy-modes/mode/toml'
 import { yaml } from '@codemirror/legacy-modes/mode/yaml'
 import type { Extension } from '@codemirror/state'
+import { markdownListTyping } from './markdown-lists.js'
 
 /** The languages the editor highlights. */
 export type LanguageId = 'python' | 'markdown' | 'latex' | 'javascript' | 'typescript' | 'json' | 'shell' | 'r' | 'julia' | 'toml' | 'yaml' | 'plain'
@@ -79,7 +80,7 @@ function highlighting(language: LanguageId): Extension {
     case 'python':
       return python()
     case 'markdown':
-      return markdown()
+      return [markdown(), markdownListTyping()]
     case 'latex':
       return legacy(stex)
     case 'javascript':
