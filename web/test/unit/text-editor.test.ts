@@ -55,6 +55,11 @@ describe('TextEditor', () => {
     const label = target.querySelector('.cm-remote-label')
     expect(label?.textContent).toBe('Bob')
     expect(target.querySelector('.cm-remote-selection')?.textContent).toBe('print')
+    // On the first line the name goes below the caret (above, the editor's edge cut it off: issue 18 item 13).
+    expect(label?.classList.contains('cm-remote-label-below')).toBe(true)
+    theirs.setActivity({ fileId: 'f1', cursor: { anchor: 14, head: 14 } })
+    await settle()
+    expect(target.querySelector('.cm-remote-label')?.classList.contains('cm-remote-label-below')).toBe(false)
 
     // A cursor in another file is not drawn here.
     theirs.setActivity({ fileId: 'f2', cursor: { anchor: 0, head: 0 } })

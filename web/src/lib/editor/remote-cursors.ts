@@ -24,12 +24,14 @@ class CaretWidget extends WidgetType {
   constructor(
     readonly name: string,
     readonly color: string,
+    /** On the first line the label goes below the caret: above it, the editor's edge cut it off. */
+    readonly below = false,
   ) {
     super()
   }
 
   override eq(other: CaretWidget): boolean {
-    return other.name === this.name && other.color === this.color
+    return other.name === this.name && other.color === this.color && other.below === this.below
   }
 
   toDOM(): HTMLElement {
@@ -37,7 +39,7 @@ class CaretWidget extends WidgetType {
     caret.className = 'cm-remote-caret'
     caret.style.borderLeftColor = this.color
     const label = document.createElement('span')
-    label.className = 'cm-remote-label'
+    label.className = this.below ? 'cm-remote-label cm-remote-label-below' : 'cm-remote-label'
     label.style.backgroundColor = this.color
     // textContent, never innerHTML: names come from other peers.
     label.textContent = this.name
@@ -50,8 +52,11 @@ class CaretWidget extends WidgetType {
   }
 }
 
-/** The decorations for `cursors` in a document of `length` characters (out-of-range positions are clamped). */
-export function remoteCursorDecorations(cursors: readonly RemoteCursor[], length: number): DecorationSet {
+/**
+ * The decorations for `cursors` in a document of `length` characters (out-of-range positions are clamped);
+ * carets at or before `firstLineEnd` (the end of the first line) have their label below.
+ */
+export function remoteCursorDecorations(cursors: readonly RemoteCursor[], length: number, firstLineEnd = -1): DecorationSet {
   const ranges: Range<Decoration>[] = []
   for (const cursor of cursors) {
     const color = safeColor(cursor.color)
@@ -61,7 +66,7 @@ export function remoteCursorDecorations(cursors: readonly RemoteCursor[], length
       const mark = Decoration.mark({ class: 'cm-remote-selection', attributes: { style: `background-color: ${color}33` } })
       ranges.push(mark.range(Math.min(anchor, head), Math.max(anchor, head)))
     }
-    ranges.push(Decoration.widget({ widget: new CaretWidget(cursor.name, color), side: 1 }).range(head))
+    ranges.push(Decoration.widget({ widget: new CaretWidget(cursor.name, color, head <= firstLineEnd), side: 1 }).range(head))
   }
   ranges.sort((a, b) => a.from - b.from || a.value.startSide - b.value.startSide)
   const builder = new RangeSetBuilder<Decoration>()
@@ -78,7 +83,7 @@ const remoteCursorField = StateField.define<DecorationSet>({
   update(decorations, tr) {
     let next = decorations.map(tr.changes)
     for (const effect of tr.effects) {
-      if (effect.is(setRemoteCursors)) next = remoteCursorDecorations(effect.value, tr.newDoc.length)
+      if (effect.is(setRemoteCursors)) next = remoteCursorDecorations(effect.value, tr.newDoc.length, tr.newDoc.line(1).to)
     }
     return next
   },
@@ -100,6 +105,7 @@ const remoteCursorTheme = EditorView.baseTheme({
     pointerEvents: 'none',
     zIndex: '10',
   },
+  '.cm-remote-label-below': { top: '1.2em', borderRadius: '0 3px 3px 3px' },
 })
 
 /** The extension that draws remote cursors; feed it with `view.dispatch({ effects: setRemoteCursors.of(...) })`. */
