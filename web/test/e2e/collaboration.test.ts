@@ -140,6 +140,8 @@ describe.skipIf(unavailable !== undefined)('web app, two browsers', () => {
     await a.page.getByTestId('network-tab').click()
     await a.page.locator(`[data-testid="hosting-relays"] [data-relay="${relay.peerId}"][data-state="hosted"]`).waitFor({ timeout: 15_000 })
     await screenshot(a.page, 'a-network-panel.png')
+    // The relay holds everything A has: plain "Up to date" (issue 18, item 9).
+    await a.page.getByTestId('sync-badge').and(a.page.locator('[data-state="up-to-date"]')).first().waitFor({ timeout: 20_000 })
     await a.page.getByTestId('members-tab').click()
     await a.page.locator(`[data-testid="members-panel"] [data-peer="${relay.peerId}"]`).getByText('relay').waitFor()
     await screenshot(a.page, 'a-editing-with-b.png')
@@ -167,6 +169,8 @@ describe.skipIf(unavailable !== undefined)('web app, two browsers', () => {
     await expect.poll(() => editorText(b.page), { timeout: 20_000 }).toContain('Relay is gone.')
     await typeAtEnd(b.page, ' Still here.')
     await expect.poll(() => editorText(a.page), { timeout: 20_000 }).toContain('Relay is gone. Still here.')
+    // Issue 18, item 9: B has A's changes, but no relay does, and A's badge says so.
+    await a.page.getByTestId('sync-badge').and(a.page.locator('[data-state="no-relay"]')).filter({ hasText: 'Up to date with Bo · no relay' }).first().waitFor({ timeout: 20_000 })
     await screenshot(b.page, 'b-relay-down.png')
 
     // A binary file uploaded by A is a blob: B fetches its bytes from A over the blob protocol, directly.
@@ -186,6 +190,8 @@ describe.skipIf(unavailable !== undefined)('web app, two browsers', () => {
 
     await b.page.getByTestId('online-toggle').click()
     await b.page.getByTestId('network-badge').filter({ hasText: 'Working offline' }).waitFor()
+    // ... and the sync badge does not say "Up to date" beside it (issue 18, item 13).
+    await b.page.getByTestId('sync-badge').filter({ hasText: 'Working offline' }).first().waitFor()
     await typeAtEnd(b.page, ' [B offline]')
     await typeAtEnd(a.page, ' [A meanwhile]')
     await b.page.waitForTimeout(500)

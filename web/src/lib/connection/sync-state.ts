@@ -9,21 +9,35 @@ import { sameHeads } from '@quire/node'
 export type SyncStatus =
   | { readonly state: 'offline' }
   | { readonly state: 'syncing'; readonly done: number; readonly total: number }
-  | { readonly state: 'up-to-date'; readonly total: number }
+  /** `confirmedBy`: the peers whose last word says they hold our heads of every one of the documents. */
+  | { readonly state: 'up-to-date'; readonly total: number; readonly confirmedBy: readonly string[] }
 
 /** The status of `documents` against the peers the repo is syncing with (`peers` narrows them). */
 export function syncStatus(repo: Repo, documents: Iterable<DocumentId>, peers: readonly string[] = repo.peers): SyncStatus {
-  const storageIds = peers.map((p) => repo.getStorageIdOfPeer(p as PeerId)).filter((s) => s !== undefined)
-  if (storageIds.length === 0) return { state: 'offline' }
+  const byStorage = peers.flatMap((p) => {
+    const storageId = repo.getStorageIdOfPeer(p as PeerId)
+    return storageId === undefined ? [] : [{ peer: p, storageId }]
+  })
+  if (byStorage.length === 0) return { state: 'offline' }
   const handles = repo.handles
+  // Peers that confirmed every document so far; narrowed document by document.
+  let confirming = new Set(byStorage.map((b) => b.peer))
   let done = 0
   let total = 0
   for (const id of documents) {
     total++
     const handle = handles[id]
-    if (handle === undefined || !handle.isReady()) continue
+    if (handle === undefined || !handle.isReady()) {
+      confirming = new Set()
+      continue
+    }
     const heads = handle.heads() as readonly string[]
-    if (storageIds.some((s) => { const info = handle.getSyncInfo(s); return info !== undefined && sameHeads(info.lastHeads as readonly string[], heads) })) done++
+    const holders = byStorage.filter(({ storageId }) => {
+      const info = handle.getSyncInfo(storageId)
+      return info !== undefined && sameHeads(info.lastHeads as readonly string[], heads)
+    }).map((b) => b.peer)
+    if (holders.length > 0) done++
+    confirming = new Set(holders.filter((p) => confirming.has(p)))
   }
-  return done === total ? { state: 'up-to-date', total } : { state: 'syncing', done, total }
+  return done === total ? { state: 'up-to-date', total, confirmedBy: [...confirming].sort() } : { state: 'syncing', done, total }
 }
