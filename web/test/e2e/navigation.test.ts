@@ -32,7 +32,12 @@ describe.skipIf(unavailable !== undefined)('web app, navigating away from an ope
 
   test('breadcrumb, Back, Forward and another file: no page error, every page shows its content', async () => {
     const errors = (): string[] => a.logs.filter((l) => l.includes('pageerror'))
+    const scripts: string[] = []
+    a.page.on('request', (r) => { if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname) })
     await a.page.goto(`${relay.httpUrl}/`)
+    await a.page.getByTestId('new-project-name').waitFor()
+    // The first screen loads without the project view's code (editors, notebooks, KaTeX: issue 18's bundle).
+    expect(scripts.some((p) => /ProjectPage/.test(p))).toBe(false)
     // A project needs a name: with none (or only spaces) there is nothing to create (issue 18, item 13).
     for (const empty of ['', '   ']) {
       await a.page.getByTestId('new-project-name').fill(empty)
@@ -41,6 +46,7 @@ describe.skipIf(unavailable !== undefined)('web app, navigating away from an ope
     await a.page.getByTestId('new-project-name').fill('Walks')
     await a.page.getByTestId('create-project').click()
     await a.page.getByTestId('project-name').filter({ hasText: 'Walks' }).waitFor()
+    expect(scripts.some((p) => /ProjectPage/.test(p))).toBe(true)
     const tree = a.page.getByTestId('file-tree')
     for (const name of ['one.md', 'two.md']) {
       await tree.getByRole('button', { name: 'New file' }).first().click()
