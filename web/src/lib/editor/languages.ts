@@ -15,6 +15,7 @@ import { toml } from '@codemirror/legacy-modes/mode/toml'
 import { yaml } from '@codemirror/legacy-modes/mode/yaml'
 import type { Extension } from '@codemirror/state'
 import { markdownListTyping } from './markdown-lists.js'
+import { lineWrapping } from './line-wrapping.js'
 
 /** The languages the editor highlights. */
 export type LanguageId = 'python' | 'markdown' | 'latex' | 'javascript' | 'typescript' | 'json' | 'shell' | 'r' | 'julia' | 'toml' | 'yaml' | 'plain'
@@ -70,9 +71,12 @@ export function indentOf(language: LanguageId): string {
   return language === 'python' || language === 'julia' ? '    ' : '  '
 }
 
-/** The CodeMirror extension that highlights `language` (empty for plain text) and indents by its convention. */
+/**
+ * The CodeMirror extension that highlights `language` (nothing for plain text), indents by its convention and
+ * wraps prose lines (Alt-Z switches wrapping).
+ */
 export function languageExtension(language: LanguageId): Extension {
-  return [highlighting(language), indentUnit.of(indentOf(language))]
+  return [highlighting(language), indentUnit.of(indentOf(language)), lineWrapping(language)]
 }
 
 function highlighting(language: LanguageId): Extension {

@@ -60,3 +60,23 @@ describe('Markdown lists (issue 18, item 11)', () => {
     expect(after.state.doc.toString()).toBe('- first\n- x - y')
   })
 })
+
+describe('line wrapping (issue 18, item 10)', () => {
+  const wraps = (view: EditorView): boolean => view.contentDOM.classList.contains('cm-lineWrapping')
+
+  it('wraps Markdown, LaTeX and plain text by default, not code; Alt-Z switches it', () => {
+    const md = new EditorView({ state: EditorState.create({ doc: '# Notes', extensions: languageExtension('markdown') }), parent: document.body })
+    const py = new EditorView({ state: EditorState.create({ doc: 'x = 1', extensions: languageExtension('python') }), parent: document.body })
+    const tex = new EditorView({ state: EditorState.create({ doc: '\\\\section{A}', extensions: languageExtension('latex') }), parent: document.body })
+    views.push(md, py, tex)
+    expect([wraps(md), wraps(py), wraps(tex)]).toEqual([true, false, true])
+    const altZ = (view: EditorView): void => {
+      view.contentDOM.dispatchEvent(new KeyboardEvent('keydown', { key: 'z', code: 'KeyZ', altKey: true, bubbles: true, cancelable: true }))
+    }
+    altZ(md)
+    altZ(py)
+    expect([wraps(md), wraps(py)]).toEqual([false, true])
+    altZ(md)
+    expect(wraps(md)).toBe(true)
+  })
+})
