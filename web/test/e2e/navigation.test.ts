@@ -101,4 +101,19 @@ describe.skipIf(unavailable !== undefined)('web app, navigating away from an ope
     expect(await a.page.getByTestId('error-note').count()).toBe(0)
     expect(errors()).toEqual([])
   }, 60_000)
+
+  test('at 1024 px a notebook\'s toolbar fits on one row, its buttons named by their tooltips (issue 18, item 10)', async () => {
+    const tree = a.page.getByTestId('file-tree')
+    await tree.getByRole('button', { name: 'New file' }).first().click()
+    await tree.locator('input[name="path"]').fill('wide.ipynb')
+    await tree.getByRole('button', { name: 'OK' }).click()
+    await a.page.locator('.notebook-toolbar').waitFor()
+    await a.page.setViewportSize({ width: 1024, height: 768 })
+    const tops = await a.page.evaluate(() => [...document.querySelectorAll('.notebook-toolbar > button, .notebook-toolbar > label, .notebook-toolbar > details')]
+      .map((el) => Math.round(el.getBoundingClientRect().top)))
+    expect(tops.length).toBeGreaterThan(5)
+    expect(new Set(tops).size).toBe(1)
+    await a.page.getByRole('button', { name: 'Run all' }).waitFor()
+    await a.page.setViewportSize({ width: 1280, height: 800 })
+  }, 60_000)
 })
