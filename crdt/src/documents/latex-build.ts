@@ -24,7 +24,8 @@ import type { TextDoc } from './text.js'
 
 type Root = Record<string, unknown>
 
-const HEAD = /^[A-Za-z0-9]{1,128}$/
+/** Automerge change hashes, as `Automerge.getHeads` gives them (not automerge-repo's base58 `handle.heads()`). */
+const HEAD = /^[0-9a-f]{64}$/
 const HASH = /^[0-9a-f]{64}$/
 const CODE = /^[A-Z][A-Z0-9_]{0,63}$/
 const MAX_HEADS = 64
@@ -51,10 +52,10 @@ function requireEngine(value: unknown): LatexEngine {
 
 function requireHeads(value: unknown, what: string, allowEmpty: boolean): string[] {
   if (!Array.isArray(value) || value.length > MAX_HEADS || (!allowEmpty && value.length === 0)) {
-    bad(`${what} must be a list of ${allowEmpty ? 0 : 1} to ${MAX_HEADS} document heads (as handle.heads() gives them).`)
+    bad(`${what} must be a list of ${allowEmpty ? 0 : 1} to ${MAX_HEADS} document heads as Automerge.getHeads(handle.doc()) gives them.`)
   }
   return value.map((h, i) => {
-    if (typeof h !== 'string' || !HEAD.test(h)) bad(`${what}[${i}] is not a document head (1 to 128 letters and digits).`)
+    if (typeof h !== 'string' || !HEAD.test(h)) bad(`${what}[${i}] is not a 64-character hex change hash; use Automerge.getHeads(handle.doc()), not handle.heads() (base58).`)
     return h
   })
 }
@@ -69,7 +70,7 @@ export function setLatexEngine(doc: TextDoc, engine: LatexEngine): void {
 export interface LatexRequestInit {
   /** The member's peer id. */
   readonly by: string
-  /** The document's heads before this change (`handle.heads()`): the version to build, or a later one. */
+  /** The document's heads before this change (`Automerge.getHeads(handle.doc())`, hex): the version to build, or a later one. */
   readonly heads: readonly string[]
   /** Defaults to now. */
   readonly at?: number

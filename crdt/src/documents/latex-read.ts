@@ -96,7 +96,7 @@ function readEngine(value: unknown, problems: Problem[]): LatexEngine | undefine
 
 function readHeads(value: unknown): string[] | undefined {
   if (!Array.isArray(value) || value.length > 64) return undefined
-  const heads = value.map((h) => str(h, /^[A-Za-z0-9]{1,128}$/))
+  const heads = value.map((h) => str(h, HASH))
   return heads.every((h): h is string => h !== undefined) ? heads : undefined
 }
 

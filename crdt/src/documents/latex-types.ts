@@ -27,8 +27,9 @@ export interface LatexBuildRequest {
   /** Milliseconds since 1970, by the requester's clock. */
   readonly at: number
   /**
-   * The document heads (as automerge-repo's `handle.heads()` gives them) the member asked to build: the
-   * compute peer builds this version or a later one.
+   * The document heads the member asked to build, as Automerge change hashes (64 hex characters, as
+   * `Automerge.getHeads(handle.doc())` gives them; `decodeHeads(handle.heads())` is the same): the compute
+   * peer builds this version or a later one.
    */
   readonly heads: readonly string[]
   readonly engine: LatexEngine
@@ -114,7 +115,7 @@ export interface LatexBuild {
   readonly startedAt: number
   readonly finishedAt: number
   readonly durationMs: number
-  /** The heads of the main document whose text was on disk when the build ran ([] when it never ran). */
+  /** The heads (hex change hashes) of the main document version whose text the build used ([] when it never ran); `textAt(doc, builtHeads)` is that text. */
   readonly builtHeads: readonly string[]
   readonly pdf?: LatexBlobRef
   /** The `.synctex.gz` file. */
