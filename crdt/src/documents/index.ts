@@ -54,3 +54,25 @@ export {
   type StoredMessage,
 } from './chat.js'
 export { readChat, countUnread, type ChatRead, type ChatMessage, type BrokenMessage } from './chat-read.js'
+
+export {
+  LATEX_ENGINES,
+  LATEX_RUN_STATUSES,
+  LATEX_BUILD_STATUSES,
+  LATEX_BUILD_CODES,
+  MAX_DIAGNOSTICS,
+  MAX_DIAGNOSTIC_MESSAGE,
+  MAX_BUILD_MESSAGE,
+  type LatexEngine,
+  type LatexBuildRequest,
+  type LatexRunStatus,
+  type LatexRun,
+  type LatexBuildStatus,
+  type LatexBlobRef,
+  type LatexDiagnostic,
+  type LatexBuild,
+  type LatexRead,
+  type LatexActivity,
+} from './latex-types.js'
+export { setLatexEngine, requestBuild, setBuildRun, setBuildOutcome, isLatexRequestId, type LatexRequestInit } from './latex-build.js'
+export { readLatex, latexActivity, latexMaps } from './latex-read.js'
