@@ -24,6 +24,7 @@ import { computeExecute } from './compute/compute-execute.js'
 import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
 import { browsersUnavailable } from './browser/browsers.js'
 import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
+import { snapshotBench } from './snapshots/snapshot-bench.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -199,6 +200,20 @@ const benchmarks: Record<string, () => Promise<void>> = {
         row('text files, first scan (each read and made a text document)', texts, txt.first, false),
         row('text files, rescan of the unchanged project (restart)', texts, txt.unchanged, false),
       ])
+  },
+  // Issue 17: snapshots of a project's workspace (compute-peer/src/snapshots), btrfs against copy.
+  'snapshots': async () => {
+    const files = quick ? 1000 : 10_000
+    const fileBytes = 10_000
+    const rows = await snapshotBench(files, fileBytes, quick ? 3 : 5)
+    const t = (v: number | undefined): string => (v === undefined ? '' : ms(v))
+    table(`Snapshots of a project of ${files} files (${(files * fileBytes / 1e6).toFixed(0)} MB, 100 per folder; load ${loadAverage()})`,
+      ['setup', 'first snapshot', 'next snapshot (1 file changed, median)', 'restore 1 file', 'restore project (1 % changed, 1 folder gone)', 'restore project (all gone)', 'snapshots hold', 'bare btrfs command', 'btrfs < 50 ms'],
+      rows.map((r) => r.skipped !== undefined
+        ? [r.setup, `not run: ${r.skipped}`, '', '', '', '', '', '', '']
+        : [r.setup, t(r.first), `${t(r.next)} (${r.nextSamples})`, t(r.restoreFile), `${t(r.restoreSome)} (${r.restoreSomeWritten} written)`,
+          `${t(r.restoreAll)} (${r.restoreAllWritten} written)`, mib(r.snapshotBytes ?? 0), t(r.bareCommand),
+          r.setup === 'btrfs' ? (Math.max(r.first!, r.next!) < 50 ? 'yes' : 'no') : '']))
   },
 }
 
