@@ -11,6 +11,7 @@ import {
   SNAPSHOT_READER_OPS as READER_OPS, SNAPSHOT_WRITER_OPS as WRITER_OPS, type SnapshotOp, type SnapshotRequest,
 } from '@quire/node'
 import { decode, encode } from 'cbor-x'
+import { TEMP_DIR, TEMP_PREFIX } from '../workspace/disk-io.js'
 import type { ProjectSnapshots } from './service.js'
 import { SnapshotError } from './types.js'
 
@@ -62,7 +63,9 @@ async function perform(registry: ReadonlyMap<DocumentId, ProjectSnapshots>, r: S
     case 'list': return { snapshots: await d.list() }
     case 'usage': return { usage: await d.usage() }
     case 'browse': {
-      const entries = await d.browse(need(r.id, 'id'), r.path ?? '')
+      const path = r.path ?? ''
+      // The workspace's own temporary names are no project files: restores skip them, so listing them only confuses (N30).
+      const entries = (await d.browse(need(r.id, 'id'), path)).filter((e) => !e.name.startsWith(TEMP_PREFIX) && !(path === '' && e.name === TEMP_DIR))
       return { entries: entries.slice(0, MAX_BROWSE_ENTRIES), truncated: entries.length > MAX_BROWSE_ENTRIES }
     }
     case 'read': return { bytes: await d.read(need(r.id, 'id'), need(r.path, 'path'), Math.min(r.maxBytes ?? MAX_SNAPSHOT_READ_BYTES, MAX_SNAPSHOT_READ_BYTES)) }
