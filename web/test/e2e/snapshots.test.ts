@@ -40,7 +40,7 @@ describe.skipIf(unavailable !== undefined)('web app, snapshots of the workspace'
     await world?.close()
   })
 
-  test('a named snapshot from the panel; the file deleted and the cell edited; restoring the project brings both back for B', async () => {
+  test('[N30] a named snapshot from the panel; the file deleted and the cell edited; restoring the project brings both back for B', async () => {
     await a.page.goto(`${relay.httpUrl}/`)
     await a.page.getByTestId('network-badge').filter({ hasText: 'Online' }).waitFor()
     await a.page.getByTestId('new-project-name').fill('Snap')
@@ -97,6 +97,8 @@ describe.skipIf(unavailable !== undefined)('web app, snapshots of the workspace'
     await named.click()
     await a.page.locator('[data-testid="snapshot-entry"][data-name="results.csv"]').click({ timeout: 30_000 })
     await a.page.getByTestId('snapshot-text').filter({ hasText: '1,4' }).waitFor({ timeout: 30_000 })
+    // The workspace's temporary folder is no project file (N30).
+    expect(await a.page.locator('[data-testid="snapshot-entry"][data-name=".quire-tmp"]').count()).toBe(0)
     await a.page.getByRole('button', { name: 'Close', exact: true }).click()
 
     // Restore the whole project, after the confirmation that says what happens.
