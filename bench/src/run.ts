@@ -25,6 +25,7 @@ import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
 import { browsersUnavailable } from './browser/browsers.js'
 import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
 import { latexRebuild } from './latex/latex-bench.js'
+import { snapshotBench } from './snapshots/snapshot-bench.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -215,6 +216,20 @@ const benchmarks: Record<string, () => Promise<void>> = {
         ['floor: latexmk run directly on the same files', f(r.direct.median), f(r.direct.p95), f(r.direct.max), '', ''],
         ['ratio of medians (documents / direct)', `${ratio.toFixed(2)}x`, '', '', '< 1.3x', ratio < 1.3 ? 'yes' : 'no'],
       ])
+  },
+  // Issue 17: snapshots of a project's workspace (compute-peer/src/snapshots), btrfs against copy.
+  'snapshots': async () => {
+    const files = quick ? 1000 : 10_000
+    const fileBytes = 10_000
+    const rows = await snapshotBench(files, fileBytes, quick ? 3 : 5)
+    const t = (v: number | undefined): string => (v === undefined ? '' : ms(v))
+    table(`Snapshots of a project of ${files} files (${(files * fileBytes / 1e6).toFixed(0)} MB, 100 per folder; load ${loadAverage()})`,
+      ['setup', 'first snapshot', 'next snapshot (1 file changed, median)', 'restore 1 file', 'restore project (1 % changed, 1 folder gone)', 'restore project (all gone)', 'snapshots hold', 'bare btrfs command', 'btrfs < 50 ms'],
+      rows.map((r) => r.skipped !== undefined
+        ? [r.setup, `not run: ${r.skipped}`, '', '', '', '', '', '', '']
+        : [r.setup, t(r.first), `${t(r.next)} (${r.nextSamples})`, t(r.restoreFile), `${t(r.restoreSome)} (${r.restoreSomeWritten} written)`,
+          `${t(r.restoreAll)} (${r.restoreAllWritten} written)`, mib(r.snapshotBytes ?? 0), t(r.bareCommand),
+          r.setup === 'btrfs' ? (Math.max(r.first!, r.next!) < 50 ? 'yes' : 'no') : '']))
   },
 }
 

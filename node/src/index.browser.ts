@@ -11,4 +11,5 @@ export * from './blob/index.js'
 export * from './access/index.js'
 export * from './status/index.js'
 export * from './pty/index.js'
+export * from './snapshot/index.js'
 // No './daemon-options/index.js': it reads config files with node:fs, which the browser bundle lacks.

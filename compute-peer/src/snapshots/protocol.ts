@@ -5,36 +5,18 @@
  * and `{ok: true, ...}` or `{ok: false, code, message}`.
  */
 import type { DocumentId } from '@automerge/automerge-repo'
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
-import type { Multiaddr } from '@multiformats/multiaddr'
-import { encodeFrame, FrameDecoder } from '@quire/node'
+import type { Libp2p, Stream } from '@libp2p/interface'
+import {
+  encodeFrame, FrameDecoder, MAX_BROWSE_ENTRIES, MAX_SNAPSHOT_READ_BYTES, MAX_SNAPSHOT_REQUEST_BYTES, SNAPSHOT_PROTOCOL,
+  SNAPSHOT_READER_OPS as READER_OPS, SNAPSHOT_WRITER_OPS as WRITER_OPS, type SnapshotOp, type SnapshotRequest,
+} from '@quire/node'
 import { decode, encode } from 'cbor-x'
+import { TEMP_DIR, TEMP_PREFIX } from '../workspace/disk-io.js'
 import type { ProjectSnapshots } from './service.js'
-import { SnapshotError, type SnapshotErrorCode } from './types.js'
+import { SnapshotError } from './types.js'
 
-export const SNAPSHOT_PROTOCOL = '/quire/snapshot/1.0.0'
-/** The largest request accepted (paths and names are short). */
-export const MAX_SNAPSHOT_REQUEST_BYTES = 16 * 1024
-/** The largest file a read returns in one answer; larger files are refused with SNAPSHOT_FILE_TOO_LARGE. */
-export const MAX_SNAPSHOT_READ_BYTES = 4 * 1024 * 1024
-/** The largest answer a client accepts: a read's bytes plus room for the map around them. */
-const MAX_ANSWER_BYTES = MAX_SNAPSHOT_READ_BYTES + 64 * 1024
-/** A folder listing is cut at this many entries (`truncated: true`). */
-export const MAX_BROWSE_ENTRIES = 5000
-const TIMEOUT_MS = 60_000
-
-export type SnapshotOp = 'list' | 'browse' | 'read' | 'take' | 'restore' | 'delete' | 'usage'
-const READER_OPS = new Set<SnapshotOp>(['list', 'browse', 'read', 'usage'])
-const WRITER_OPS = new Set<SnapshotOp>(['take', 'restore', 'delete'])
-
-export interface SnapshotRequest {
-  readonly op: SnapshotOp
-  readonly project: string
-  readonly id?: string
-  readonly path?: string
-  readonly name?: string
-  readonly maxBytes?: number
-}
+// The wire types and the client live in @quire/node (SN rules), shared with the web app.
+export { MAX_BROWSE_ENTRIES, MAX_SNAPSHOT_READ_BYTES, MAX_SNAPSHOT_REQUEST_BYTES, SNAPSHOT_PROTOCOL, requestSnapshots, type SnapshotOp, type SnapshotRequest } from '@quire/node'
 
 export interface SnapshotServerInit {
   readonly libp2p: Pick<Libp2p, 'handle' | 'unhandle'>
@@ -81,7 +63,9 @@ async function perform(registry: ReadonlyMap<DocumentId, ProjectSnapshots>, r: S
     case 'list': return { snapshots: await d.list() }
     case 'usage': return { usage: await d.usage() }
     case 'browse': {
-      const entries = await d.browse(need(r.id, 'id'), r.path ?? '')
+      const path = r.path ?? ''
+      // The workspace's own temporary names are no project files: restores skip them, so listing them only confuses (N30).
+      const entries = (await d.browse(need(r.id, 'id'), path)).filter((e) => !e.name.startsWith(TEMP_PREFIX) && !(path === '' && e.name === TEMP_DIR))
       return { entries: entries.slice(0, MAX_BROWSE_ENTRIES), truncated: entries.length > MAX_BROWSE_ENTRIES }
     }
     case 'read': return { bytes: await d.read(need(r.id, 'id'), need(r.path, 'path'), Math.min(r.maxBytes ?? MAX_SNAPSHOT_READ_BYTES, MAX_SNAPSHOT_READ_BYTES)) }
@@ -138,21 +122,4 @@ async function readFrame(stream: Stream, maxBytes: number): Promise<Record<strin
     throw new SnapshotError('SNAPSHOT_REQUEST_INVALID', `the snapshot stream carried no well-formed frame: ${(err as Error).message}`)
   }
   throw new SnapshotError('SNAPSHOT_REQUEST_INVALID', 'the snapshot stream ended without a well-formed frame (a CBOR map)')
-}
-
-/** Sends one request to a compute peer; resolves with its answer's fields, else rejects with its code (a `SnapshotError`). */
-export async function requestSnapshots(
-  libp2p: Pick<Libp2p, 'dialProtocol'>, peer: PeerId | Multiaddr | Multiaddr[], request: SnapshotRequest, options: { signal?: AbortSignal } = {},
-): Promise<Record<string, unknown>> {
-  const signal = options.signal ?? AbortSignal.timeout(TIMEOUT_MS)
-  const stream = await libp2p.dialProtocol(peer, SNAPSHOT_PROTOCOL, { signal, runOnLimitedConnection: true })
-  try {
-    if (!stream.send(encodeFrame(encode(request)))) await stream.onDrain({ signal })
-    const reply = await readFrame(stream, MAX_ANSWER_BYTES)
-    if (reply['ok'] === true) return reply
-    const code = typeof reply['code'] === 'string' ? (reply['code'] as SnapshotErrorCode) : 'SNAPSHOT_FAILED'
-    throw new SnapshotError(code, typeof reply['message'] === 'string' ? reply['message'].slice(0, 500) : 'refused without a reason')
-  } finally {
-    if (stream.status === 'open') await stream.close().catch(() => undefined)
-  }
 }

@@ -116,4 +116,17 @@ describe('/quire/snapshot/1.0.0', () => {
     expect(await code(ask(reader, { op: 'read', id: s.id, path: 'big.bin', maxBytes: 100 * MAX_SNAPSHOT_READ_BYTES }))).toBe('SNAPSHOT_FILE_TOO_LARGE')
     expect((await ask(reader, { op: 'read', id: s.id, path: 'results.csv', maxBytes: 8 }))['bytes']).toHaveLength(8)
   })
+
+  it('[N30] browse leaves out the workspace\'s temporary folder and staged files, which restores never touch either', async () => {
+    await mkdir(join(workdir, '.quire-tmp'), { recursive: true })
+    await writeFile(join(workdir, '.quire-tmp', 'staged'), 'half')
+    await writeFile(join(workdir, '.quire-tmp-abc'), 'half')
+    await mkdir(join(workdir, 'sub'), { recursive: true })
+    await writeFile(join(workdir, 'sub', '.quire-tmp-def'), 'half')
+    await writeFile(join(workdir, 'sub', 'kept.txt'), 'kept')
+    const s = (await service.tick())!
+    const names = async (path: string): Promise<string[]> => ((await ask(reader, { op: 'browse', id: s.id, path }))['entries'] as Array<{ name: string }>).map((e) => e.name)
+    expect(await names('')).toEqual(['big.bin', 'results.csv', 'sub'])
+    expect(await names('sub')).toEqual(['kept.txt'])
+  })
 })
