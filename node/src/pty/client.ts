@@ -18,6 +18,8 @@ type Target = PeerId | Multiaddr | Multiaddr[]
 const ACK_EVERY_BYTES = 16 * 1024
 const ACK_DELAY_MS = 10
 const DEFAULT_TIMEOUT_MS = 20_000
+/** Frames that arrive before any listener is added are held at most this long (see `PtyViewer.#early`). */
+const EARLY_FRAMES_MS = 1_000
 
 /** The weight of a frame in the acknowledgement count: output bytes, or the length of a screen (T7). */
 export function ptyFrameWeight(frame: { t: 'output'; data: Uint8Array } | { t: 'screen'; screen: string }): number {
@@ -93,6 +95,13 @@ export class PtyViewer {
   #acked = 0
   #ackTimer: ReturnType<typeof setTimeout> | undefined
   #closedWith: { error?: Error } | undefined
+  /**
+   * Frames (and the end) that came before the opener had registered its listeners: the compute peer sends
+   * the rest of a long screen right behind `ready`, often in the same read, so those frames are handed over
+   * before `openTerminal`'s caller resumes (T9). Held until a listener is added, then delivered in order.
+   */
+  #early: Array<PtyServerFrame | { t: 'ended'; error?: Error }> | undefined = []
+  #earlyTimer: ReturnType<typeof setTimeout> | undefined
 
   /** @internal use {@link openTerminal} */
   constructor(framed: FramedStream, ready: Extract<PtyServerFrame, { t: 'ready' }>, manual: boolean) {
@@ -100,6 +109,8 @@ export class PtyViewer {
     this.terminal = ready.terminal
     this.initialScreen = ready.screen
     this.#manual = manual
+    // A viewer nobody listens to still acknowledges (auto mode) and ends: delivery starts after a while anyway.
+    this.#earlyTimer = setTimeout(() => this.#deliverEarly(), EARLY_FRAMES_MS)
   }
 
   get closed(): boolean {
@@ -108,6 +119,8 @@ export class PtyViewer {
 
   on<K extends keyof PtyViewerEvents>(event: K, listener: PtyViewerEvents[K]): () => void {
     this.#listeners[event].add(listener)
+    // The caller adds its other listeners in the same turn: deliver what came early once it has.
+    if (this.#early !== undefined) queueMicrotask(() => this.#deliverEarly())
     return () => this.#listeners[event].delete(listener)
   }
 
@@ -149,6 +162,10 @@ export class PtyViewer {
 
   /** @internal */
   receive(frame: PtyServerFrame): void {
+    if (this.#early !== undefined) {
+      this.#early.push(frame)
+      return
+    }
     switch (frame.t) {
       case 'output':
         for (const l of this.#listeners.output) l(frame.data)
@@ -172,10 +189,25 @@ export class PtyViewer {
 
   /** @internal */
   ended(error?: Error): void {
+    if (this.#early !== undefined) {
+      this.#early.push({ t: 'ended', ...(error !== undefined && { error }) })
+      return
+    }
     if (this.#closedWith !== undefined) return
     clearTimeout(this.#ackTimer)
     this.#closedWith = error === undefined ? {} : { error }
     for (const l of this.#listeners.close) l(error)
+  }
+
+  #deliverEarly(): void {
+    const early = this.#early
+    if (early === undefined) return
+    this.#early = undefined
+    clearTimeout(this.#earlyTimer)
+    for (const frame of early) {
+      if (frame.t === 'ended') this.ended(frame.error)
+      else this.receive(frame)
+    }
   }
 
   #ack(): void {
