@@ -24,6 +24,7 @@ import { computeExecute } from './compute/compute-execute.js'
 import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
 import { browsersUnavailable } from './browser/browsers.js'
 import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
+import { terminalBenchmark } from './terminal/report.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -200,6 +201,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
         row('text files, rescan of the unchanged project (restart)', texts, txt.unchanged, false),
       ])
   },
+  // Issue 15: shared terminals through Quire, against node-pty over a plain WebSocket and a local node-pty.
+  'terminal': () => terminalBenchmark(quick, table),
 }
 
 console.log(`# Quire benchmarks (${new Date().toISOString()}, Node ${process.version}, ${quick ? 'quick' : 'full'} run)`)
