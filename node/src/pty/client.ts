@@ -55,6 +55,56 @@ export async function listTerminals(libp2p: Dialer, peer: Target, project: strin
   })
 }
 
+/** A running {@link watchTerminals}. */
+export interface TerminalWatch {
+  /** Stops watching (closes the stream). */
+  stop(): void
+  /** Resolves when the stream has ended: undefined after {@link stop}, else why (the compute peer went away, a refusal). */
+  readonly closed: Promise<Error | undefined>
+}
+
+/**
+ * Watches a project's terminals on a compute peer (any member may, T20): `onList` gets the list at once and
+ * again after every change (opened, closed, exited, who views, size). Resolves once the first list has come;
+ * rejects with the refusal (PTY_NOT_A_MEMBER, PTY_NOT_SERVED) or the dial's failure.
+ */
+export async function watchTerminals(libp2p: Dialer, peer: Target, project: string, onList: (terminals: PtyTerminalInfo[]) => void, options: { signal?: AbortSignal } = {}): Promise<TerminalWatch> {
+  const stream = await dial(libp2p, peer, options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS))
+  return new Promise((resolve, reject) => {
+    let started = false
+    let stopped = false
+    let ended: (error: Error | undefined) => void = () => {}
+    const closed = new Promise<Error | undefined>((r) => { ended = r })
+    const framed = new FramedStream(stream, {
+      onFrame: (value) => {
+        let frame: PtyServerFrame
+        try {
+          frame = checkPtyServerFrame(value)
+        } catch (err) {
+          framed.fail(err as Error)
+          return
+        }
+        if (frame.t === 'list') {
+          onList([...frame.terminals])
+          if (!started) {
+            started = true
+            resolve({ stop: () => { stopped = true; framed.close() }, closed })
+          }
+        } else if (frame.t === 'error') {
+          const error = new PtyProtocolError(frame.code, frame.message)
+          if (!started) reject(error)
+          framed.fail(error)
+        } else framed.fail(new PtyProtocolError('PTY_BAD_FRAME', `expected a list, got ${frame.t}`))
+      },
+      onClose: (error) => {
+        if (!started) reject(error ?? new PtyProtocolError('PTY_BAD_FRAME', 'the compute peer closed the stream without answering'))
+        ended(stopped ? undefined : error ?? new PtyProtocolError('PTY_NOT_SERVED', 'the compute peer ended the watch'))
+      },
+    })
+    framed.send({ t: 'watch', project } satisfies PtyRequest)
+  })
+}
+
 /** What to open: a new terminal (`name`) or an existing one (`id`), with the viewer's window size. */
 export type OpenTerminalRequest =
   | { readonly project: string; readonly name: string; readonly cols: number; readonly rows: number }
