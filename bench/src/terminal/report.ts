@@ -44,7 +44,7 @@ export async function terminalBenchmark(quick: boolean, table: Table): Promise<v
         await sleep(1000)
       }
     }
-    table(`\`cat\` of a ${bytes / MB} MB file (80-character lines) to viewers rendering with a headless xterm each (as xterm.js in a browser), all in this process: Enter to the end marker at every viewer (load ${loadAverage()})`,
+    table(`\`cat\` of a ${bytes / MB} MB file (80-byte lines) to viewers rendering with a headless xterm each (as xterm.js in a browser), all in this process: Enter to the end marker at every viewer (load ${loadAverage()})`,
       ['path', 'viewers', 'marker arrived', 'marker on every screen', 'MB/s (to the screens)', 'received per viewer', 'dropped by xterm per viewer', 'fresh screens (T8)', 'server CPU', 'viewers CPU'],
       cats.map((c) => [c.path, String(c.viewers), seconds(c.arrivedSeconds), seconds(c.shownSeconds),
         Number.isFinite(c.shownSeconds) ? (bytes / MB / c.shownSeconds).toFixed(1) : 'n/a',

@@ -92,7 +92,8 @@ export async function startTerminalWorld(): Promise<TerminalWorld> {
     const stock = await startProcess(stockServerScript, { name: 'stock-terminal-server', args: [stockDir], readyTimeout: 30_000 })
     procs.push(stock)
     // Served once the compute peer has the project and its grants (until then PTY_NOT_SERVED or, for the
-    // relayed writer whose grant is on its way, PTY_NOT_A_MEMBER).
+    // relayed writer whose grant is on its way, PTY_NOT_A_MEMBER). A first dial through the relay can also
+    // fail while the machine is loaded (a reset during the relayed connection's encryption): retried too.
     const deadline = Date.now() + 120_000
     for (const [node, target] of [[owner.node, multiaddr(direct)], [relayedNode, multiaddr(circuit)]] as const) {
       for (;;) {
@@ -100,8 +101,8 @@ export async function startTerminalWorld(): Promise<TerminalWorld> {
           await listTerminals(node, target, project.id)
           break
         } catch (err) {
-          const code = err instanceof PtyProtocolError ? err.code : ''
-          if ((code !== 'PTY_NOT_SERVED' && code !== 'PTY_NOT_A_MEMBER') || Date.now() > deadline) throw err
+          if (Date.now() > deadline) throw err
+          if (!(err instanceof PtyProtocolError)) console.error(`[bench] terminal: retrying ${target.toString()} after ${(err as Error).message}`)
           await sleep(250)
         }
       }

@@ -113,7 +113,7 @@ export interface CatResult {
 }
 
 /**
- * `cat` of a file of `bytes` bytes (80-character numbered lines, made in the terminal's own /tmp on the
+ * `cat` of a file of `bytes` bytes (80-byte numbered lines, made in the terminal's own /tmp on the
  * compute peer, in a temporary directory for the stock server) to `viewers` viewers, each rendering with a
  * headless xterm as a browser's xterm.js does, acknowledging (Quire) as xterm parses.
  */
@@ -206,7 +206,7 @@ export interface AttachResult {
   readonly viewerCpuMs: number
 }
 
-/** A terminal with `lines` 80-character lines printed; `attaches` viewers attach in turn (each detached after). */
+/** A terminal with `lines` 80-byte lines printed; `attaches` viewers attach in turn (each detached after). */
 export async function attachScrollback(world: TerminalWorld, path: PathName, lines: number, attaches: number): Promise<AttachResult> {
   const first = await openPath(world, path, 'scrollback', false)
   const ready: number[] = []
