@@ -26,6 +26,7 @@ import { browsersUnavailable } from './browser/browsers.js'
 import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
 import { latexRebuild } from './latex/latex-bench.js'
 import { snapshotBench } from './snapshots/snapshot-bench.js'
+import { terminalBenchmark } from './terminal/report.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -231,6 +232,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
           `${t(r.restoreAll)} (${r.restoreAllWritten} written)`, mib(r.snapshotBytes ?? 0), t(r.bareCommand),
           r.setup === 'btrfs' ? (Math.max(r.first!, r.next!) < 50 ? 'yes' : 'no') : '']))
   },
+  // Issue 15: shared terminals through Quire, against node-pty over a plain WebSocket and a local node-pty.
+  'terminal': () => terminalBenchmark(quick, table),
 }
 
 console.log(`# Quire benchmarks (${new Date().toISOString()}, Node ${process.version}, ${quick ? 'quick' : 'full'} run)`)

@@ -1,5 +1,5 @@
 /**
- * The daemon's `/quire/pty/1.0.0` handler (T3..T8, T14..T16): one per compute peer, on limited (relayed)
+ * The daemon's `/quire/pty/1.0.0` handler (T3..T8, T14..T16, T20): one per compute peer, on limited (relayed)
  * connections too. The first frame names the project; the project's terminals come from the registry. Every
  * later frame is checked against the grants as they are when it arrives: members watch, writers type.
  */
@@ -27,6 +27,8 @@ const FIRST_FRAME_MS = 10_000
 const GRANT_CHECK_MS = 2_000
 /** Frames waiting for their grant check above which we stop reading the stream. */
 const MAX_PENDING_FRAMES = 32
+/** Changes within this long of each other reach a watcher as one list (T20). */
+const WATCH_COALESCE_MS = 100
 const MAX_STREAMS = 256
 
 export interface PtyServerInit {
@@ -68,6 +70,9 @@ class PtyStream {
   #pending = 0
   #firstTimer: ReturnType<typeof setTimeout>
   #ended = false
+  /** A `watch` stream: its project's changes and the timer that coalesces them (T20). */
+  #unwatch: (() => void) | undefined
+  #watchTimer: ReturnType<typeof setTimeout> | undefined
 
   constructor(stream: Stream, peer: string, init: PtyServerInit, onEnd: () => void) {
     this.#peer = peer
@@ -84,7 +89,7 @@ class PtyStream {
 
   /** Drops the viewer if its grants no longer let it see the project (T5). */
   recheck(): void {
-    if (this.#viewer === undefined || this.#project === undefined) return
+    if (this.#project === undefined || (this.#viewer === undefined && this.#unwatch === undefined)) return
     this.#enqueue(undefined)
   }
 
@@ -176,6 +181,7 @@ class PtyStream {
       this.#ended = true
       return
     }
+    if (request.t === 'watch') return this.#watch(project)
     const writer = await project.ctx.isWriter(this.#peer)
     let session: TerminalSession | undefined
     if (request.t === 'open') {
@@ -196,6 +202,19 @@ class PtyStream {
     await session.attach(viewer)
   }
 
+  /** The list now and after every change, coalesced; ends when the project stops being served (T20). */
+  #watch(project: ProjectTerminals): void {
+    this.#project = project
+    const send = (): void => {
+      this.#watchTimer = undefined
+      if (this.#ended) return
+      if (project.stopped) return this.#fatal('PTY_NOT_SERVED', 'this compute peer stopped serving the project')
+      this.#framed.send({ t: 'list', terminals: [...project.sessions.values()].map((s) => s.info()) } satisfies PtyServerFrame)
+    }
+    this.#unwatch = project.onChange(() => { this.#watchTimer ??= setTimeout(send, WATCH_COALESCE_MS) })
+    send()
+  }
+
   #fatal(code: PtyErrorCode, message: string): void {
     if (this.#ended) return
     // Refusals of strangers and bad frames are the other end's business; a failed start is the operator's.
@@ -206,6 +225,9 @@ class PtyStream {
   }
 
   #cleanup(): void {
+    this.#unwatch?.()
+    this.#unwatch = undefined
+    clearTimeout(this.#watchTimer)
     if (this.#ended && this.#viewer === undefined) return this.#onEnd()
     this.#ended = true
     clearTimeout(this.#firstTimer)

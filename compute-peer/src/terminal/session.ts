@@ -21,6 +21,8 @@ export interface SessionInit extends Omit<PtyProcessInit, 'onData' | 'onExit'> {
   readonly idleMs: number
   /** Told when the session is over (closed, idle, or stopped) so the service forgets it. */
   readonly onGone: () => void
+  /** Told whenever its description (`info()`) may have changed: size, viewers, roles, exit (T20). */
+  readonly onChange?: () => void
 }
 
 export class TerminalSession {
@@ -215,6 +217,7 @@ export class TerminalSession {
   #broadcastInfo(except?: Viewer): void {
     const terminal = this.info()
     for (const viewer of this.#viewers) if (viewer !== except && viewer.state !== 'syncing') viewer.send({ t: 'info', terminal })
+    this.#init.onChange?.()
   }
 
   #armIdle(): void {

@@ -30,6 +30,7 @@ export class ProjectTerminals {
   readonly ctx: ProjectServiceContext
   readonly #init: TerminalServiceInit
   readonly #sessions = new Map<string, TerminalSession>()
+  readonly #listeners = new Set<() => void>()
   #stopped = false
 
   constructor(ctx: ProjectServiceContext, init: TerminalServiceInit) {
@@ -39,6 +40,24 @@ export class ProjectTerminals {
 
   get sessions(): ReadonlyMap<string, TerminalSession> {
     return this.#sessions
+  }
+
+  /** Whether the compute peer has stopped serving the project (its terminals are gone). */
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
+  /**
+   * Calls `listener` after every change to what the list shows (T20): a terminal opened, closed or exited, a
+   * viewer came or went, a size or a role changed; and once when the project stops being served.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener()
   }
 
   async open(name: string, createdBy: string, cols: number, rows: number): Promise<TerminalSession> {
@@ -57,10 +76,15 @@ export class ProjectTerminals {
         host: this.#init.host,
         idleMs: this.#init.idleMs,
         log: this.ctx.log,
-        onGone: () => this.#sessions.delete(id),
+        onGone: () => {
+          this.#sessions.delete(id)
+          this.#changed()
+        },
+        onChange: () => this.#changed(),
         ...(this.#init.unsafeNoSandbox === true && { unsafeNoSandbox: true }),
       })
       this.#sessions.set(id, session)
+      this.#changed()
       this.ctx.log(`terminal ${id} (${name}) opened by ${createdBy} in project ${this.ctx.project}${network ? ' with network access' : ''}`)
       return session
     } catch (err) {
@@ -71,6 +95,7 @@ export class ProjectTerminals {
   async stop(): Promise<void> {
     this.#stopped = true
     await Promise.all([...this.#sessions.values()].map((s) => s.close('the compute peer stopped serving the project')))
+    this.#changed()
   }
 }
 

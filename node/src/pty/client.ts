@@ -18,6 +18,8 @@ type Target = PeerId | Multiaddr | Multiaddr[]
 const ACK_EVERY_BYTES = 16 * 1024
 const ACK_DELAY_MS = 10
 const DEFAULT_TIMEOUT_MS = 20_000
+/** Frames that arrive before any listener is added are held at most this long (see `PtyViewer.#early`). */
+const EARLY_FRAMES_MS = 1_000
 
 /** The weight of a frame in the acknowledgement count: output bytes, or the length of a screen (T7). */
 export function ptyFrameWeight(frame: { t: 'output'; data: Uint8Array } | { t: 'screen'; screen: string }): number {
@@ -50,6 +52,56 @@ export async function listTerminals(libp2p: Dialer, peer: Target, project: strin
       onClose: (error) => { if (!done) reject(error ?? new PtyProtocolError('PTY_BAD_FRAME', 'the compute peer closed the stream without answering')) },
     })
     framed.send({ t: 'list', project } satisfies PtyRequest)
+  })
+}
+
+/** A running {@link watchTerminals}. */
+export interface TerminalWatch {
+  /** Stops watching (closes the stream). */
+  stop(): void
+  /** Resolves when the stream has ended: undefined after {@link stop}, else why (the compute peer went away, a refusal). */
+  readonly closed: Promise<Error | undefined>
+}
+
+/**
+ * Watches a project's terminals on a compute peer (any member may, T20): `onList` gets the list at once and
+ * again after every change (opened, closed, exited, who views, size). Resolves once the first list has come;
+ * rejects with the refusal (PTY_NOT_A_MEMBER, PTY_NOT_SERVED) or the dial's failure.
+ */
+export async function watchTerminals(libp2p: Dialer, peer: Target, project: string, onList: (terminals: PtyTerminalInfo[]) => void, options: { signal?: AbortSignal } = {}): Promise<TerminalWatch> {
+  const stream = await dial(libp2p, peer, options.signal ?? AbortSignal.timeout(DEFAULT_TIMEOUT_MS))
+  return new Promise((resolve, reject) => {
+    let started = false
+    let stopped = false
+    let ended: (error: Error | undefined) => void = () => {}
+    const closed = new Promise<Error | undefined>((r) => { ended = r })
+    const framed = new FramedStream(stream, {
+      onFrame: (value) => {
+        let frame: PtyServerFrame
+        try {
+          frame = checkPtyServerFrame(value)
+        } catch (err) {
+          framed.fail(err as Error)
+          return
+        }
+        if (frame.t === 'list') {
+          onList([...frame.terminals])
+          if (!started) {
+            started = true
+            resolve({ stop: () => { stopped = true; framed.close() }, closed })
+          }
+        } else if (frame.t === 'error') {
+          const error = new PtyProtocolError(frame.code, frame.message)
+          if (!started) reject(error)
+          framed.fail(error)
+        } else framed.fail(new PtyProtocolError('PTY_BAD_FRAME', `expected a list, got ${frame.t}`))
+      },
+      onClose: (error) => {
+        if (!started) reject(error ?? new PtyProtocolError('PTY_BAD_FRAME', 'the compute peer closed the stream without answering'))
+        ended(stopped ? undefined : error ?? new PtyProtocolError('PTY_NOT_SERVED', 'the compute peer ended the watch'))
+      },
+    })
+    framed.send({ t: 'watch', project } satisfies PtyRequest)
   })
 }
 
@@ -93,6 +145,13 @@ export class PtyViewer {
   #acked = 0
   #ackTimer: ReturnType<typeof setTimeout> | undefined
   #closedWith: { error?: Error } | undefined
+  /**
+   * Frames (and the end) that came before the opener had registered its listeners: the compute peer sends
+   * the rest of a long screen right behind `ready`, often in the same read, so those frames are handed over
+   * before `openTerminal`'s caller resumes (T9). Held until a listener is added, then delivered in order.
+   */
+  #early: Array<PtyServerFrame | { t: 'ended'; error?: Error }> | undefined = []
+  #earlyTimer: ReturnType<typeof setTimeout> | undefined
 
   /** @internal use {@link openTerminal} */
   constructor(framed: FramedStream, ready: Extract<PtyServerFrame, { t: 'ready' }>, manual: boolean) {
@@ -100,6 +159,8 @@ export class PtyViewer {
     this.terminal = ready.terminal
     this.initialScreen = ready.screen
     this.#manual = manual
+    // A viewer nobody listens to still acknowledges (auto mode) and ends: delivery starts after a while anyway.
+    this.#earlyTimer = setTimeout(() => this.#deliverEarly(), EARLY_FRAMES_MS)
   }
 
   get closed(): boolean {
@@ -108,6 +169,8 @@ export class PtyViewer {
 
   on<K extends keyof PtyViewerEvents>(event: K, listener: PtyViewerEvents[K]): () => void {
     this.#listeners[event].add(listener)
+    // The caller adds its other listeners in the same turn: deliver what came early once it has.
+    if (this.#early !== undefined) queueMicrotask(() => this.#deliverEarly())
     return () => this.#listeners[event].delete(listener)
   }
 
@@ -149,6 +212,10 @@ export class PtyViewer {
 
   /** @internal */
   receive(frame: PtyServerFrame): void {
+    if (this.#early !== undefined) {
+      this.#early.push(frame)
+      return
+    }
     switch (frame.t) {
       case 'output':
         for (const l of this.#listeners.output) l(frame.data)
@@ -172,10 +239,25 @@ export class PtyViewer {
 
   /** @internal */
   ended(error?: Error): void {
+    if (this.#early !== undefined) {
+      this.#early.push({ t: 'ended', ...(error !== undefined && { error }) })
+      return
+    }
     if (this.#closedWith !== undefined) return
     clearTimeout(this.#ackTimer)
     this.#closedWith = error === undefined ? {} : { error }
     for (const l of this.#listeners.close) l(error)
+  }
+
+  #deliverEarly(): void {
+    const early = this.#early
+    if (early === undefined) return
+    this.#early = undefined
+    clearTimeout(this.#earlyTimer)
+    for (const frame of early) {
+      if (frame.t === 'ended') this.ended(frame.error)
+      else this.receive(frame)
+    }
   }
 
   #ack(): void {

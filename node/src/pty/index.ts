@@ -5,4 +5,4 @@ export {
   type PtyErrorCode, type PtyViewerInfo, type PtyTerminalInfo, type PtyRequest, type PtyClientFrame, type PtyServerFrame,
 } from './protocol.js'
 export { FramedStream, type FramedStreamInit } from './framed-stream.js'
-export { listTerminals, openTerminal, ptyFrameWeight, PtyViewer, type OpenTerminalRequest, type OpenTerminalOptions, type PtyViewerEvents } from './client.js'
+export { listTerminals, watchTerminals, openTerminal, ptyFrameWeight, PtyViewer, type TerminalWatch, type OpenTerminalRequest, type OpenTerminalOptions, type PtyViewerEvents } from './client.js'

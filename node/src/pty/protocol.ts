@@ -1,8 +1,9 @@
 /**
  * `/quire/pty/1.0.0`: a member's view of a terminal on a compute peer (rules T in compute-peer/SPEC.md).
- * One stream is one request: `list`, or `open` (a new terminal) / `attach` (an existing one) followed by
- * the session's frames both ways. Frames are CBOR maps behind a varint length, as on the sync protocol,
- * each at most {@link MAX_PTY_FRAME_BYTES}. Both ends check every frame they get with the functions here.
+ * One stream is one request: `list`, `watch` (the list, pushed again on every change), or `open` (a new
+ * terminal) / `attach` (an existing one) followed by the session's frames both ways. Frames are CBOR maps
+ * behind a varint length, as on the sync protocol, each at most {@link MAX_PTY_FRAME_BYTES}. Both ends check
+ * every frame they get with the functions here.
  */
 
 export const PTY_PROTOCOL = '/quire/pty/1.0.0'
@@ -57,6 +58,8 @@ export interface PtyTerminalInfo {
 /** What a member sends first on a stream. */
 export type PtyRequest =
   | { readonly t: 'list'; readonly project: string }
+  /** `list` now and again after every change, on this stream, until either end closes it (T20). */
+  | { readonly t: 'watch'; readonly project: string }
   | { readonly t: 'open'; readonly project: string; readonly name: string; readonly cols: number; readonly rows: number }
   | { readonly t: 'attach'; readonly project: string; readonly id: string; readonly cols: number; readonly rows: number }
 
@@ -116,6 +119,8 @@ export function checkPtyRequest(value: unknown): PtyRequest {
   switch (value['t']) {
     case 'list':
       return { t: 'list', project }
+    case 'watch':
+      return { t: 'watch', project }
     case 'open': {
       const name = value['name'] === undefined ? 'terminal' : str(value, 'name', MAX_NAME_CHARS)
       return { t: 'open', project, name, ...checkSize(value['cols'], value['rows']) }
@@ -123,7 +128,7 @@ export function checkPtyRequest(value: unknown): PtyRequest {
     case 'attach':
       return { t: 'attach', project, id: str(value, 'id', 64), ...checkSize(value['cols'], value['rows']) }
     default:
-      throw bad('the first frame must be list, open or attach')
+      throw bad('the first frame must be list, watch, open or attach')
   }
 }
 
