@@ -38,7 +38,7 @@ describe('system dependency detection', () => {
     // Sage is optional: never reported missing unless asked for.
     const missing = missingFeatures(statuses).map((s) => s.feature.id)
     expect(missing).toEqual(['matplotlib', 'latex', 'snapshots'])
-    expect(packagesOf(missingFeatures(statuses))).toEqual(['python3-matplotlib', 'latexmk', 'texlive-latex-base', 'texlive-latex-recommended', 'btrfs-progs'])
+    expect(packagesOf(missingFeatures(statuses))).toEqual(['python3-matplotlib', 'latexmk', 'texlive-latex-base', 'texlive-latex-recommended', 'texlive-fonts-recommended', 'texlive-bibtex-extra', 'biber', 'btrfs-progs'])
   })
 
   it('counts a check that hangs as failed', async () => {
@@ -88,7 +88,7 @@ describe('system dependency detection', () => {
     const log = join(dir, 'apt.log')
     script(bin, 'apt-get', [
       `echo "$*" >> ${log}`,
-      'case "$1" in install) for p in bwrap latexmk pdflatex mkfs.btrfs; do',
+      'case "$1" in install) for p in bwrap latexmk pdflatex biber mkfs.btrfs; do',
       `  printf '#!/bin/sh\nexit 0\n' > ${bin}/$p; /bin/chmod +x ${bin}/$p; done;; esac`,
     ].join('\n'))
     const env = { PATH: bin }

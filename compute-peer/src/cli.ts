@@ -24,6 +24,7 @@ async function main(): Promise<number> {
   say(peer.kernels.length === 0
     ? 'kernels: none found; install one (e.g. apt-get install python3-ipykernel)'
     : `kernels: ${peer.kernels.map((k) => `${k.name} (${k.displayName})`).join(', ')}`)
+  say(peer.latex.note)
   if (config.projects.length === 0) say(`no projects configured yet: it serves the projects whose admins grant ${peer.peerId} the compute role and ask it (or name them with --project)`)
   // Handlers first: a supervisor may send SIGTERM the moment it reads the ready line, and a signal that
   // finds no handler kills the process before it writes its documents to disk.
@@ -38,7 +39,7 @@ async function main(): Promise<number> {
     process.once('disconnect', () => onSignal('parent gone'))
   })
   // One JSON line on stdout that supervisors and tests can read; human details go to stderr.
-  const info = { peerId: peer.peerId, addresses: peer.addresses, pid: process.pid, kernels: peer.kernels.map((k) => k.name), capabilities: peer.capabilities }
+  const info = { peerId: peer.peerId, addresses: peer.addresses, pid: process.pid, kernels: peer.kernels.map((k) => k.name), capabilities: peer.capabilities, latex: { available: peer.latex.available, engines: peer.latex.engines, biber: peer.latex.biber } }
   process.stdout.write(JSON.stringify({ event: 'ready', ...info }) + '\n')
   process.send?.({ type: 'ready', info })
 

@@ -15,3 +15,4 @@ export type { ExecutorEnvironment, NotebookExecutorInit } from './executor/types
 export { ComputeHosting, type ComputeHostingInit } from './projects/compute-hosting.js'
 export * from './workspace/index.js'
 export * from './snapshots/index.js'
+export * from './latex/index.js'

@@ -20,9 +20,9 @@ const ALICE = '12D3KooWAlice'
 const BOB = '12D3KooWBob'
 const PEER = '12D3KooWComputePeer'
 const HASH = 'a'.repeat(64)
-const H1 = '1'.repeat(64)
-const H2 = '2'.repeat(64)
-const H3 = '3'.repeat(64)
+const headA = '1'.repeat(64)
+const headB = '2'.repeat(64)
+const headC = '3'.repeat(64)
 
 const change = (doc: Doc, fn: (d: TextDoc) => void): Doc => A.change(doc, fn)
 const heads = (doc: Doc): string[] => A.getHeads(doc)
@@ -56,7 +56,7 @@ describe('LaTeX builds in a text document', () => {
     expect(Object.keys(doc).sort()).toEqual(['content', 'latex', 'schemaVersion', 'type'])
     const notText = A.from<Record<string, unknown>>({ type: 'quire/text', schemaVersion: 1 }) as unknown as Doc
     expect(codeOf(() => A.change(notText, (d) => setLatexEngine(d, 'xelatex')))).toBe('INVALID_DOCUMENT')
-    expect(codeOf(() => A.change(notText, (d) => { requestBuild(d, { by: ALICE, heads: [H1] }) }))).toBe('INVALID_DOCUMENT')
+    expect(codeOf(() => A.change(notText, (d) => { requestBuild(d, { by: ALICE, heads: [headA] }) }))).toBe('INVALID_DOCUMENT')
   })
 
   it('[B2] the engine setting is stored, defaults to pdf, and an unknown engine is refused', () => {
@@ -83,7 +83,7 @@ describe('LaTeX builds in a text document', () => {
     expectRefused(doc, (d) => { requestBuild(d, { by: '', heads: h }) })
     expectRefused(doc, (d) => { requestBuild(d, { by: ALICE, heads: [] }) })
     expectRefused(doc, (d) => { requestBuild(d, { by: ALICE, heads: ['not a head!'] }) })
-    expectRefused(doc, (d) => { requestBuild(d, { by: ALICE, heads: Array(65).fill(H1) }) })
+    expectRefused(doc, (d) => { requestBuild(d, { by: ALICE, heads: Array(65).fill(headA) }) })
     expectRefused(doc, (d) => { requestBuild(d, { by: ALICE, heads: ['2NEpo7TZRRrLZSi2U'] }) })
     expectRefused(doc, (d) => { requestBuild(d, { by: ALICE, heads: h, at: -1 }) })
     expectRefused(doc, (d) => { requestBuild(d, { by: ALICE, heads: h, engine: 'tex' as never }) })
@@ -143,11 +143,11 @@ describe('LaTeX builds in a text document', () => {
   })
 
   it('[B7] concurrent requests and outcomes resolve to one whole value on both peers', () => {
-    const base = change(paper(), (d) => { requestBuild(d, { by: ALICE, heads: [H1], at: 1, id: 'first' }) })
+    const base = change(paper(), (d) => { requestBuild(d, { by: ALICE, heads: [headA], at: 1, id: 'first' }) })
     let a = A.clone(base, { actor: 'aa'.repeat(16) })
     let b = A.clone(base, { actor: 'bb'.repeat(16) })
-    a = change(a, (d) => { requestBuild(d, { by: ALICE, heads: [H2], at: 5, id: 'fromA', engine: 'xelatex' }) })
-    b = change(b, (d) => { requestBuild(d, { by: BOB, heads: [H3], at: 6, id: 'fromB', engine: 'lualatex' }) })
+    a = change(a, (d) => { requestBuild(d, { by: ALICE, heads: [headB], at: 5, id: 'fromA', engine: 'xelatex' }) })
+    b = change(b, (d) => { requestBuild(d, { by: BOB, heads: [headC], at: 6, id: 'fromB', engine: 'lualatex' }) })
     a = change(a, (d) => setBuildOutcome(d, outcome({ id: 'x', status: 'done' })))
     b = change(b, (d) => setBuildOutcome(d, outcome({ id: 'y', status: 'failed', errors: [], errorCount: 0 })))
     const ab = A.merge(A.clone(a), b)
@@ -155,8 +155,8 @@ describe('LaTeX builds in a text document', () => {
     const [ra, rb] = [readLatex(ab), readLatex(ba)]
     expect(ra).toEqual(rb)
     const written = [
-      { id: 'fromA', by: ALICE, at: 5, heads: [H2], engine: 'xelatex' },
-      { id: 'fromB', by: BOB, at: 6, heads: [H3], engine: 'lualatex' },
+      { id: 'fromA', by: ALICE, at: 5, heads: [headB], engine: 'xelatex' },
+      { id: 'fromB', by: BOB, at: 6, heads: [headC], engine: 'lualatex' },
     ]
     expect(written).toContainEqual(ra.request)
     expect([outcome({ id: 'x' }), outcome({ id: 'y', status: 'failed', errors: [], errorCount: 0 })]).toContainEqual(ra.build)
@@ -164,7 +164,7 @@ describe('LaTeX builds in a text document', () => {
 
   it('[B8] strings under latex are atomic', () => {
     const doc = change(paper(), (d) => {
-      requestBuild(d, { by: ALICE, heads: [H1], id: 'r1' })
+      requestBuild(d, { by: ALICE, heads: [headA], id: 'r1' })
       setBuildOutcome(d, outcome())
     })
     const latex = doc['latex' as keyof Doc] as unknown as Record<string, Record<string, unknown>>
@@ -179,10 +179,11 @@ describe('LaTeX builds in a text document', () => {
   it('[B9] the latex map survives save and load, and readText ignores it', () => {
     const doc = change(paper(), (d) => {
       setLatexEngine(d, 'lualatex')
-      requestBuild(d, { by: ALICE, heads: [H1], at: 3, id: 'r1' })
+      requestBuild(d, { by: ALICE, heads: [headA], at: 3, id: 'r1' })
       setBuildRun(d, { id: 'r1', status: 'running', by: PEER, at: 4 })
     })
-    const done = change(doc, (d) => setBuildOutcome(d, outcome()))
+    // A clone: an Automerge document changed later saves as its latest state.
+    const done = change(A.clone(doc), (d) => setBuildOutcome(d, outcome()))
     for (const d of [doc, done]) expect(readLatex(A.load(A.save(d)))).toEqual(readLatex(d))
     expect(readText(done)).toMatchObject({ ok: true, problems: [] })
   })
@@ -213,9 +214,9 @@ describe('LaTeX builds in a text document', () => {
     const base = paper()
     let a = A.clone(base, { actor: 'aa'.repeat(16) })
     let b = A.clone(base, { actor: 'bb'.repeat(16) })
-    a = change(a, (d) => { requestBuild(d, { by: ALICE, heads: [H2], at: 50, id: 'late' }) })
+    a = change(a, (d) => { requestBuild(d, { by: ALICE, heads: [headB], at: 50, id: 'late' }) })
     b = change(b, (d) => {
-      requestBuild(d, { by: BOB, heads: [H3], at: 10, id: 'early' })
+      requestBuild(d, { by: BOB, heads: [headC], at: 10, id: 'early' })
       setBuildOutcome(d, outcome({ id: 'early' }))
     })
     const ab = readLatex(A.merge(A.clone(a), b))
@@ -228,7 +229,7 @@ describe('LaTeX builds in a text document', () => {
   it('[B12] a latex field that is not a map reads as none and is replaced on the next write', () => {
     let doc = A.change(paper(), (d) => { (d as unknown as Record<string, unknown>)['latex'] = 'junk' })
     expect(readLatex(doc).problems).toEqual([{ path: '/latex', message: expect.any(String) }])
-    doc = change(doc, (d) => { requestBuild(d, { by: ALICE, heads: [H1], id: 'r1' }) })
+    doc = change(doc, (d) => { requestBuild(d, { by: ALICE, heads: [headA], id: 'r1' }) })
     expect(readLatex(doc).request?.id).toBe('r1')
     expect(readLatex(doc).problems).toEqual([])
   })
@@ -236,7 +237,7 @@ describe('LaTeX builds in a text document', () => {
   it('[B13] latexActivity follows the run, then whether the request was built', () => {
     let doc = paper()
     expect(latexActivity(readLatex(doc))).toBe('idle')
-    doc = change(doc, (d) => { requestBuild(d, { by: ALICE, heads: [H1], id: 'r1' }) })
+    doc = change(doc, (d) => { requestBuild(d, { by: ALICE, heads: [headA], id: 'r1' }) })
     expect(latexActivity(readLatex(doc))).toBe('requested')
     doc = change(doc, (d) => setBuildRun(d, { id: 'r1', status: 'queued', by: PEER, at: 1 }))
     expect(latexActivity(readLatex(doc))).toBe('queued')

@@ -50,9 +50,9 @@ export const SYSTEM_FEATURES: readonly SystemFeature[] = [
   },
   {
     id: 'latex',
-    gives: 'LaTeX documents with PDF preview',
-    packages: ['latexmk', 'texlive-latex-base', 'texlive-latex-recommended'],
-    checks: [{ command: 'latexmk', args: ['-v'] }, { command: 'pdflatex', args: ['--version'] }],
+    gives: 'LaTeX documents with PDF preview (bibliographies with BibTeX and biber)',
+    packages: ['latexmk', 'texlive-latex-base', 'texlive-latex-recommended', 'texlive-fonts-recommended', 'texlive-bibtex-extra', 'biber'],
+    checks: [{ command: 'latexmk', args: ['-v'] }, { command: 'pdflatex', args: ['--version'] }, { command: 'biber', args: ['--version'] }],
   },
   {
     id: 'snapshots',

@@ -22,6 +22,8 @@ export interface ComputeConfig {
   unsafeNoSandbox: boolean
   /** When root: the host user sandboxes run as (default `quire-sandbox`, S5). Ignored when not root. */
   sandboxUser?: string
+  /** LaTeX builds: soft and hard time limits and the largest file a build may write; omitted: 60 s, 240 s, 256 MiB. */
+  latex?: { timeoutMs?: number; killMs?: number; fileSizeBytes?: number }
   /** Snapshots of the workspaces (N10-N12); omitted fields take the defaults (15 minutes, no quota). */
   snapshots?: { intervalMs?: number; quotaBytes?: number; budgetBytes?: number }
 }

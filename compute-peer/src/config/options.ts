@@ -26,6 +26,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'snapshotIntervalSeconds', kind: 'int', min: 1, help: 'How often each project is snapshotted when it changed (kept by the retention ladder: 4 quarter hours, 24 hours, 7 days, 4 weeks).', shownDefault: '900' },
   { key: 'workspaceQuotaMb', kind: 'int', min: 0, help: 'Disk quota of each project\'s workspace, MiB (enforced on every write on BTRFS, on restores elsewhere); 0 for none.', shownDefault: '0 (none)' },
   { key: 'snapshotBudgetMb', kind: 'int', min: 0, help: 'Space each project\'s snapshots may hold beyond its workspace, MiB; the oldest automatic snapshots are pruned first. 0: twice the workspace quota, or no limit without one.', shownDefault: '0' },
+  { key: 'latexTimeoutSeconds', kind: 'int', min: 1, help: 'A LaTeX build still running after this long gets SIGTERM (an endless loop in a document).', shownDefault: '60' },
+  { key: 'latexKillSeconds', kind: 'int', min: 1, help: 'A LaTeX build still running after this long is killed with everything it started.', shownDefault: '240' },
+  { key: 'latexFileSizeMb', kind: 'int', min: 1, help: 'Largest file a LaTeX build may write (PDF, log), MiB.', shownDefault: '256' },
   { key: 'unsafeNoSandbox', kind: 'bool', help: 'Run kernels without bubblewrap when it is missing: they see the whole machine. Only on your own machine.', shownDefault: 'false' },
 ]
 

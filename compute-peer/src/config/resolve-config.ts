@@ -43,6 +43,14 @@ export function resolveComputeConfig(argv: readonly string[], env: NodeJS.Proces
     ...(quota !== undefined && { quotaBytes: quota }),
     ...(budget !== undefined && { budgetBytes: budget }),
   }
+  const latexTimeout = get<number>('latexTimeoutSeconds')
+  const latexKill = get<number>('latexKillSeconds')
+  const latexFile = get<number>('latexFileSizeMb')
+  const latex = {
+    ...(latexTimeout !== undefined && { timeoutMs: latexTimeout * 1000 }),
+    ...(latexKill !== undefined && { killMs: latexKill * 1000 }),
+    ...(latexFile !== undefined && { fileSizeBytes: latexFile * MIB }),
+  }
   return {
     help: false,
     config: {
@@ -63,6 +71,7 @@ export function resolveComputeConfig(argv: readonly string[], env: NodeJS.Proces
       unsafeNoSandbox: get<boolean>('unsafeNoSandbox') ?? false,
       ...(get<string>('sandboxUser') !== undefined && { sandboxUser: get<string>('sandboxUser')! }),
       ...(Object.keys(snapshots).length > 0 && { snapshots }),
+      ...(Object.keys(latex).length > 0 && { latex }),
     },
   }
 }

@@ -25,6 +25,7 @@ import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceTiming } from '../worksp
 import { ComputeHosting } from '../projects/compute-hosting.js'
 import { servePty, terminalService, TerminalRegistry } from '../terminal/index.js'
 import { detectSnapshotDriver, prepareSubvolume, serveSnapshots, snapshotService, type ProjectSnapshots, type SnapshotPolicy } from '../snapshots/index.js'
+import { BuildSlots, latexService, probeLatex, type LatexAvailability } from '../latex/index.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
@@ -50,6 +51,8 @@ export interface ComputePeerHandle {
   readonly repo: Repo
   readonly capabilities: SandboxCapabilities
   readonly kernels: readonly KernelSpecInfo[]
+  /** Whether LaTeX builds can run here (latexmk and which engines), with a line for the banner. */
+  readonly latex: LatexAvailability
   readonly projects: ReadonlyMap<DocumentId, ProjectExecutor>
   /** Shuts every kernel down, marks running cells, writes documents to disk and closes everything. Idempotent. */
   stop(): Promise<void>
@@ -88,6 +91,7 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     const launcher = options.launcher ?? await createKernelLauncher({ stateDir: config.dataDir, unsafeNoSandbox: config.unsafeNoSandbox, host })
     cleanup.push(() => launcher.stopAll())
     const kernels = await launcher.specs()
+    const latex = await probeLatex()
     const index = new ProjectIndex({ onProblem: (p) => log(`[quire-compute] ${p.code} in ${p.project}: ${p.message}`) })
     cleanup.push(() => index.stop())
     const node = await startComputeNode(config, privateKey, (line) => log(`[quire-compute] ${line}`))
@@ -151,6 +155,19 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       host, registry: terminals, limits: config.limits, idleMs: options.terminals?.idleMs ?? config.idleTimeoutMs,
       ...(options.terminals?.shell !== undefined && { shell: options.terminals.shell }),
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
+    }), latexService({
+      peerId, host, availability: latex, blobs: store, slots: new BuildSlots(2),
+      limits: {
+        ...(config.limits.memoryBytes !== undefined && { memoryBytes: config.limits.memoryBytes }),
+        ...(config.limits.processes !== undefined && { processes: config.limits.processes }),
+        ...(config.limits.cpuCores !== undefined && { cpuCores: config.limits.cpuCores }),
+        fileSizeBytes: config.latex?.fileSizeBytes ?? 256 * 1024 * 1024,
+      },
+      softTimeoutMs: config.latex?.timeoutMs ?? 60_000,
+      hardTimeoutMs: config.latex?.killMs ?? 240_000,
+      diskWaitMs: 30_000,
+      writerGraceMs: 10_000,
+      ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
     }), snapshotService({ kind: snapshotDriver.kind, policy: { ...config.snapshots, ...options.snapshots }, registry: snapshots })]
     // One handler for every project's terminals (T3): it finds the project's terminal service by id.
     const pty = await servePty({ libp2p: node, registry: terminals, log: (line) => log(`[quire-compute] ${line}`) })
@@ -202,6 +219,7 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       repo: q.repo,
       capabilities: launcher.capabilities,
       kernels,
+      latex,
       projects: executors,
       stop,
     }

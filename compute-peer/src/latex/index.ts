@@ -1,0 +1,5 @@
+export { latexService } from './latex-service.js'
+export { BuildSlots } from './build-slots.js'
+export { probeLatex, latexmkArgs, texEnv, LATEX_PACKAGES, type LatexAvailability } from './latexmk-run.js'
+export { parseTexLog, toWorkspacePath, type LogEntry, type ParsedLog } from './log-parser.js'
+export type { LatexEnvironment, LatexBlobSink } from './types.js'
