@@ -144,6 +144,10 @@ describe('projectPathOf', () => {
     expect(projectPathOf('/home/q/ws/main.tex', paths, 'main.tex')).toBe('main.tex')
     expect(projectPathOf('/usr/share/texlive/texmf-dist/tex/latex/base/article.cls', paths, 'main.tex')).toBeUndefined()
     expect(projectPathOf('./sub/../main.tex', paths, 'main.tex')).toBe('main.tex')
+    // Workspace paths, as the compute peer rewrites them, are project paths.
+    expect(projectPathOf('paper/sections/intro.tex', paths, 'paper/main.tex')).toBe('paper/sections/intro.tex')
+    expect(projectPathOf('main.tex', paths, 'paper/main.tex')).toBe('main.tex')
+    expect(projectPathOf('./main.tex', paths, 'paper/main.tex')).toBe('paper/main.tex')
     // pdfTeX's own form: the directory it ran in, `/./`, then the name relative to it.
     expect(projectPathOf('/tmp/build-1234/./sections/intro.tex', paths, 'paper/main.tex')).toBe('paper/sections/intro.tex')
     expect(projectPathOf('/tmp/build-1234/./main.tex', paths, 'paper/main.tex')).toBe('paper/main.tex')

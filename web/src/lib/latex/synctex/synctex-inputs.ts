@@ -1,7 +1,8 @@
 /**
  * SyncTeX names source files as TeX opened them: an absolute path in the compute peer's workspace
  * (`/…/workspace/paper/./main.tex`, where `/./` marks the directory TeX ran in), or relative to where TeX ran
- * (`./sections/intro.tex`, `sections/intro`).
+ * (`./sections/intro.tex`, `sections/intro`). The compute peer rewrites the ones inside the workspace to
+ * workspace paths (`paper/sections/intro.tex`), which are project paths.
  * The app knows files by their project path. This maps one to the other by the longest matching tail of
  * path segments, preferring files in the main file's folder, where TeX runs.
  */
@@ -33,6 +34,11 @@ export function projectPathOf(input: string, projectPaths: readonly string[], ma
   // file's folder, whatever the compute peer's directory is called.
   const cut = input.indexOf('/./')
   const relative = cut >= 0 ? input.slice(cut + 3) : input.startsWith('/') ? undefined : input
+  // The compute peer rewrites inputs inside the workspace to workspace paths, which are project paths.
+  const raw = cut >= 0 || input.startsWith('./') || input.startsWith('../')
+  if (!raw && relative !== undefined) {
+    for (const candidate of withTex(normalizeTexPath(relative))) if (known.has(candidate)) return candidate
+  }
   if (relative !== undefined) {
     for (const candidate of withTex(normalizeTexPath(folder === '' ? relative : `${folder}/${relative}`))) {
       if (known.has(candidate)) return candidate
