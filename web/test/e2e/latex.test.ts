@@ -3,7 +3,8 @@
  * A LaTeX paper end to end: one relay serving the built app (its `/quire.json` grants a compute peer the
  * compute role on new projects), a real `quire-compute` building with latexmk and TeX Live, two people each in
  * their own Chromium. A starts a project from the paper template and builds it; B, invited, sees the PDF. A
- * adds an \input file with an undefined control sequence on line 12: both see the rebuilt PDF, the error is
+ * adds an \input file with an undefined control sequence on line 12: both see the rebuilt PDF (B's view where
+ * B had scrolled it), the error is
  * listed on that file and line, and the line is marked in the gutter. SyncTeX: forward from a line of the
  * part highlights a box in the PDF, and a double click there puts the cursor back on that line.
  */
@@ -115,6 +116,11 @@ describe.skipIf(unavailable !== undefined)('web app, a LaTeX paper built by the 
     await expect.poll(() => pdfPages(b.page), { timeout: 60_000 }).toBe(firstPages)
     await expect.poll(() => drawnCanvases(b.page), { timeout: 30_000 }).toBeGreaterThanOrEqual(1)
     await screenshot(b.page, 'latex-b-sees-pdf.png')
+    // B zooms in and scrolls down the page: the rebuild below must leave B where B was.
+    for (let i = 0; i < 5; i++) await b.page.getByRole('button', { name: 'Zoom in' }).click()
+    const scroller = b.page.locator('[data-testid="pdf-view"] .scroller')
+    await expect.poll(() => scroller.evaluate((el) => el.scrollHeight - el.clientHeight), { timeout: 10_000 }).toBeGreaterThan(120)
+    const scrolledTo = await scroller.evaluate((el) => { el.scrollTop = 100; return el.scrollTop })
 
     // A writes the part (it opens beside main.tex's PDF), then includes it in main.tex on line 11.
     const tree = a.page.getByTestId('file-tree')
@@ -141,6 +147,8 @@ describe.skipIf(unavailable !== undefined)('web app, a LaTeX paper built by the 
       })
       await expect.poll(() => pdfPages(p.page), { timeout: 60_000 }).toBeGreaterThan(firstPages)
     }
+    // B's view kept its scroll offset across the rebuild (the document was replaced in place).
+    expect(Math.abs((await scroller.evaluate((el) => el.scrollTop)) - scrolledTo)).toBeLessThanOrEqual(2)
     const diagnostic = a.page.getByTestId('latex-diagnostic').filter({ hasText: 'sections/part.tex:12' })
     await expect.poll(async () => (await diagnostic.textContent()) ?? '', { timeout: 10_000 }).toMatch(/Undefined control sequence/i)
     await screenshot(b.page, 'latex-b-rebuilt.png')
