@@ -24,6 +24,7 @@ import { computeExecute } from './compute/compute-execute.js'
 import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
 import { browsersUnavailable } from './browser/browsers.js'
 import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
+import { latexRebuild } from './latex/latex-bench.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -198,6 +199,21 @@ const benchmarks: Record<string, () => Promise<void>> = {
         row('binary files, rescan of the unchanged project (restart)', count, bin.unchanged, true),
         row('text files, first scan (each read and made a text document)', texts, txt.first, false),
         row('text files, rescan of the unchanged project (restart)', texts, txt.unchanged, false),
+      ])
+  },
+  // Issue 16: a one-character edit to the new PDF in the requester's copy, against latexmk on the same files.
+  'latex rebuild': async () => {
+    const runs = quick ? 5 : 20
+    const r = await latexRebuild(runs)
+    const f = (n: number) => `${(n / 1000).toFixed(2)} s`
+    const ratio = r.document.median / r.direct.median
+    table(`LaTeX rebuild after a one-character edit of a ${r.pages}-page article with a bibliography, ${runs} runs (load ${loadAverage()}; target: p50 < 1.5 s and < 1.3x direct)`,
+      ['path', 'median', 'p95', 'max', 'target', 'met'], [
+        ['edit in the member\'s copy to the new PDF blob fetched from the compute peer', f(r.document.median), f(r.document.p95), f(r.document.max), '< 1.5 s, < 1.3x', r.document.median < 1500 && ratio < 1.3 ? 'yes' : 'no'],
+        ['of which: edit to the compute peer\'s running state (pick-up, workspace writes the file)', f(r.running.median), f(r.running.p95), f(r.running.max), '', ''],
+        ['inside the daemon: latexmk in the sandbox (durationMs)', f(r.inside.median), f(r.inside.p95), f(r.inside.max), '', ''],
+        ['floor: latexmk run directly on the same files', f(r.direct.median), f(r.direct.p95), f(r.direct.max), '', ''],
+        ['ratio of medians (documents / direct)', `${ratio.toFixed(2)}x`, '', '', '< 1.3x', ratio < 1.3 ? 'yes' : 'no'],
       ])
   },
 }
