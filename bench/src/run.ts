@@ -25,6 +25,7 @@ import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
 import { browsersUnavailable } from './browser/browsers.js'
 import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
 import { latexRebuild } from './latex/latex-bench.js'
+import { latexUnavailable, synctexJump } from './latex/synctex-jump.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -214,6 +215,24 @@ const benchmarks: Record<string, () => Promise<void>> = {
         ['inside the daemon: latexmk in the sandbox (durationMs)', f(r.inside.median), f(r.inside.p95), f(r.inside.max), '', ''],
         ['floor: latexmk run directly on the same files', f(r.direct.median), f(r.direct.p95), f(r.direct.max), '', ''],
         ['ratio of medians (documents / direct)', `${ratio.toFixed(2)}x`, '', '', '< 1.3x', ratio < 1.3 ? 'yes' : 'no'],
+      ])
+  },
+  // Issue 16: a SyncTeX jump in the browser, in the web app's own worker, for a 100-page document.
+  'synctex jump': async () => {
+    const why = browsersUnavailable() ?? latexUnavailable()
+    if (why !== undefined) {
+      console.log(`\n### SyncTeX jump: skipped (${why})`)
+      return
+    }
+    const jumps = quick ? 50 : 500
+    const r = await synctexJump(jumps)
+    // Chromium rounds performance.now() to 0.1 ms in a page that is not cross-origin isolated.
+    const f = (n: number) => (n < 0.1 ? '< 0.1 ms' : `${n.toFixed(1)} ms`)
+    table(`SyncTeX jump in Chromium, the app's worker, a ${r.pages}-page article (${r.records} records, ${kib(r.gzBytes)} gzipped), ${jumps} jumps each way (load ${loadAverage()}; target: < 100 ms)`,
+      ['jump', 'median', 'p99', 'max', 'target', 'met'], [
+        ['forward: source line to PDF boxes (post to the worker and back)', f(r.forward.median), f(r.forward.p99), f(r.forward.max), '< 100 ms', r.forward.p99 < 100 ? 'yes' : 'no'],
+        ['inverse: PDF point to source line', f(r.inverse.median), f(r.inverse.p99), f(r.inverse.max), '< 100 ms', r.inverse.p99 < 100 ? 'yes' : 'no'],
+        ['once per build: load (gunzip, parse, index) in the worker', f(r.loadMs), '', '', '', ''],
       ])
   },
 }
