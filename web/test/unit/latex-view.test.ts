@@ -57,6 +57,14 @@ describe('LatexView', () => {
     await settle()
     expect(readLatex(handle.doc()).request?.by).toBe(alice.peerId)
     expect(button(target, 'latex-status').textContent).toContain('Build requested')
+    // The engine is the document's setting; changing it builds again with it.
+    const engine = target.querySelector('[data-testid="latex-engine"]') as HTMLSelectElement
+    expect(engine.value).toBe('pdf')
+    engine.value = 'lualatex'
+    engine.dispatchEvent(new Event('change', { bubbles: true }))
+    await settle()
+    expect(readLatex(handle.doc()).engine).toBe('lualatex')
+    expect(readLatex(handle.doc()).request?.engine).toBe('lualatex')
   })
 
   it('a reader sees the results but the Build button is disabled and says why', async () => {
@@ -65,6 +73,7 @@ describe('LatexView', () => {
     const build = button(target, 'latex-build')
     expect(build.disabled).toBe(true)
     expect(build.title).toMatch(/reader/)
+    expect((target.querySelector('[data-testid="latex-engine"]') as HTMLSelectElement).disabled).toBe(true)
     expect(target.querySelector('[data-testid="latex-build-on-pause"]')).toBeNull()
     handle.change((doc) => setBuildOutcome(doc as unknown as TextDoc, {
       id: 'r1', status: 'failed', by: COMPUTE, engine: 'pdf', startedAt: 1, finishedAt: 2201, durationMs: 2200, builtHeads: [],
