@@ -27,6 +27,7 @@ import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspac
 import { latexRebuild } from './latex/latex-bench.js'
 import { snapshotBench } from './snapshots/snapshot-bench.js'
 import { terminalBenchmark } from './terminal/report.js'
+import { latexUnavailable, synctexJump } from './latex/synctex-jump.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -234,6 +235,24 @@ const benchmarks: Record<string, () => Promise<void>> = {
   },
   // Issue 15: shared terminals through Quire, against node-pty over a plain WebSocket and a local node-pty.
   'terminal': () => terminalBenchmark(quick, table),
+  // Issue 16: a SyncTeX jump in the browser, in the web app's own worker, for a 100-page document.
+  'synctex jump': async () => {
+    const why = browsersUnavailable() ?? latexUnavailable()
+    if (why !== undefined) {
+      console.log(`\n### SyncTeX jump: skipped (${why})`)
+      return
+    }
+    const jumps = quick ? 50 : 500
+    const r = await synctexJump(jumps)
+    // Chromium rounds performance.now() to 0.1 ms in a page that is not cross-origin isolated.
+    const f = (n: number) => (n < 0.1 ? '< 0.1 ms' : `${n.toFixed(1)} ms`)
+    table(`SyncTeX jump in Chromium, the app's worker, a ${r.pages}-page article (${r.records} records, ${kib(r.gzBytes)} gzipped), ${jumps} jumps each way (load ${loadAverage()}; target: < 100 ms)`,
+      ['jump', 'median', 'p99', 'max', 'target', 'met'], [
+        ['forward: source line to PDF boxes (post to the worker and back)', f(r.forward.median), f(r.forward.p99), f(r.forward.max), '< 100 ms', r.forward.p99 < 100 ? 'yes' : 'no'],
+        ['inverse: PDF point to source line', f(r.inverse.median), f(r.inverse.p99), f(r.inverse.max), '< 100 ms', r.inverse.p99 < 100 ? 'yes' : 'no'],
+        ['once per build: load (gunzip, parse, index) in the worker', f(r.loadMs), '', '', '', ''],
+      ])
+  },
 }
 
 console.log(`# Quire benchmarks (${new Date().toISOString()}, Node ${process.version}, ${quick ? 'quick' : 'full'} run)`)

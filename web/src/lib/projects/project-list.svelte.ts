@@ -1,10 +1,11 @@
 /** The project list page's state: the projects this browser holds; create, join, leave. */
-import { isValidDocumentId, type DocumentId } from '@automerge/automerge-repo'
+import { isValidDocumentId, type DocHandle, type DocumentId } from '@automerge/automerge-repo'
 import { appendGrantEntries, type GrantsDoc } from '@quire/crdt'
 import { createProjectWithGrants, readProjectLinks, signGrant } from '@quire/node'
 import { JsonStore } from '../peer/json-store.js'
 import type { Session } from '../peer/session.svelte.js'
 import { ProjectStore, type ProjectEntry } from './project-store.js'
+import { applyTemplate, projectTemplate, type ProjectTemplateId } from './project-templates.js'
 
 export class ProjectList {
   entries = $state.raw<ProjectEntry[]>([])
@@ -39,9 +40,10 @@ export class ProjectList {
   /**
    * Creates a project owned by this browser's key, and grants the roles the serving relay asks for in
    * `/quire.json` (`autoGrant`: itself as `relay`, so it keeps a replica; a compute peer as `compute`, which
-   * also becomes the project's assigned compute peer).
+   * also becomes the project's assigned compute peer). A template's files are written in before it returns;
+   * `opened` is the file the template says to open first.
    */
-  async create(name: string): Promise<DocumentId> {
+  async create(name: string, template: ProjectTemplateId = 'empty', opened?: (fileId: string) => void): Promise<DocumentId> {
     const s = this.#session
     const compute = s.bootstrap.autoGrant.find((g) => g.role === 'compute')?.peerId ?? null
     const pinnedRelays = s.bootstrap.autoGrant.filter((g) => g.role === 'relay').map((g) => g.peerId)
@@ -51,6 +53,8 @@ export class ProjectList {
     await s.track(created.id, { owner: created.owner })
     const grants = await Promise.all(s.bootstrap.autoGrant.map((g) => signGrant(s.key, { project: created.id, subject: g.peerId, role: g.role })))
     if (grants.length > 0) created.grants.change((doc: GrantsDoc) => { appendGrantEntries(doc, grants.map((g) => ({ payload: g.payload, signature: g.signature }))) })
+    const first = await applyTemplate({ repo: s.repo, project: created.project as DocHandle<unknown>, blobs: s.blobs, self: { peerId: s.peerId } }, projectTemplate(template))
+    if (first !== undefined) opened?.(first)
     await this.add({ id: created.id, name: name.trim() || 'Untitled project', owner: created.owner, addedAt: Date.now(), via: 'created' })
     void this.onCreated?.(created.id)
     return created.id
