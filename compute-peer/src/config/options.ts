@@ -26,6 +26,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'snapshotIntervalSeconds', kind: 'int', min: 1, help: 'How often each project is snapshotted when it changed (kept by the retention ladder: 4 quarter hours, 24 hours, 7 days, 4 weeks).', shownDefault: '900' },
   { key: 'workspaceQuotaMb', kind: 'int', min: 0, help: 'Disk quota of each project\'s workspace, MiB (enforced on every write on BTRFS, on restores elsewhere); 0 for none.', shownDefault: '0 (none)' },
   { key: 'snapshotBudgetMb', kind: 'int', min: 0, help: 'Space each project\'s snapshots may hold beyond its workspace, MiB; the oldest automatic snapshots are pruned first. 0: twice the workspace quota, or no limit without one.', shownDefault: '0' },
+  { key: 'replicaPushSeconds', kind: 'int', min: 1, help: 'How often a served project\'s new snapshots are pushed to its standbys (the project\'s other compute peers).', shownDefault: '60' },
   { key: 'unsafeNoSandbox', kind: 'bool', help: 'Run kernels without bubblewrap when it is missing: they see the whole machine. Only on your own machine.', shownDefault: 'false' },
 ]
 

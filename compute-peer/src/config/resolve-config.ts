@@ -63,6 +63,7 @@ export function resolveComputeConfig(argv: readonly string[], env: NodeJS.Proces
       unsafeNoSandbox: get<boolean>('unsafeNoSandbox') ?? false,
       ...(get<string>('sandboxUser') !== undefined && { sandboxUser: get<string>('sandboxUser')! }),
       ...(Object.keys(snapshots).length > 0 && { snapshots }),
+      ...(get<number>('replicaPushSeconds') !== undefined && { replicaPushMs: get<number>('replicaPushSeconds')! * 1000 }),
     },
   }
 }
