@@ -99,8 +99,10 @@ class Replication implements ProjectService {
         problems.push(`${peer}: ${(err as { code?: string }).code ?? 'REPLICA_FAILED'}: ${(err as Error).message}`)
       }
     }
-    this.#problem = problems.length === 0 ? undefined : problems.join('; ')
-    if (this.#problem !== undefined) this.#log(`replicas: ${this.#problem}`)
+    const problem = problems.length === 0 ? undefined : problems.join('; ')
+    // Said once, not every interval: a standby that is down stays down for a while.
+    if (problem !== undefined && problem !== this.#problem) this.#log(`replicas: ${problem}`)
+    this.#problem = problem
     return out
   }
 
