@@ -24,6 +24,7 @@ import { computeExecute } from './compute/compute-execute.js'
 import { browserKeystrokeOnLoopback } from './browser/browser-keystroke.js'
 import { browsersUnavailable } from './browser/browsers.js'
 import { workspaceCheckout, workspaceLatency, workspaceRescan } from './workspace/workspace-bench.js'
+import { replicationBench } from './snapshots/replication-bench.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -199,6 +200,16 @@ const benchmarks: Record<string, () => Promise<void>> = {
         row('text files, first scan (each read and made a text document)', texts, txt.first, false),
         row('text files, rescan of the unchanged project (restart)', texts, txt.unchanged, false),
       ])
+  },
+  // Issue 17: snapshots replicated to a standby compute peer (compute-peer/src/snapshots/replication).
+  'snapshot replication': async () => {
+    const files = quick ? 1000 : 10_000
+    const bytes = (quick ? 10 : 100) * 1024 * 1024
+    const rows = await replicationBench(files, bytes)
+    const cell = (t: { bytes: number; ms: number; files?: number } | undefined) => (t === undefined ? ['', ''] : [`${kib(t.bytes)}${t.files === undefined ? '' : ` (${t.files} files)`}`, ms(t.ms)])
+    table(`Replication to a standby over /quire/snapshot-replica/1.0.0, a project of ${files} files (${mib(bytes)}): the first push (whole) and the push after one file changed (load ${loadAverage()})`,
+      ['driver', 'format', 'full: sent', 'full: time', 'one file changed: sent', 'one file changed: time', 'note'],
+      rows.map((r) => [r.driver, r.full?.format ?? '', ...cell(r.full), ...cell(r.increment), r.skipped ?? '']))
   },
 }
 

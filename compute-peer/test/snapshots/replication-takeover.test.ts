@@ -49,7 +49,7 @@ async function serve(peer: Member, root: string, logs: string[]): Promise<{ snap
   return { snapshots, replication: replication as ProjectService & { push(): Promise<Map<string, TransferStats[]>> } }
 }
 
-it('[N19] [N28] the standby receives the serving peer\'s snapshots; with the first peer\'s data directory gone it restores the project from them', async () => {
+it('[N19] [N28] [N6] the standby receives the serving peer\'s snapshots; with the first peer\'s data directory gone it restores the project from them', async () => {
   const { owner, a, b, project } = peers
   // Documents: one every peer can still fetch, one only the lost peer had, one a member deletes later.
   const notes = owner.q.repo.create<TextDoc>(createText('notes as snapshotted'))

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CopySnapshotDriver, pushSnapshots, ReplicaStore, REPLICA_PROTOCOL, serveReplicas, shapeDigest, type PushInit, type ReplicaInfo, type SnapshotInfo } from '../../src/snapshots/index.js'
-import { FrameReader, sendFrame, type Frame } from '../../src/snapshots/replication/frames.js'
+import { FrameReader, sendFrame, WRITE_HIGH_WATER, type Frame } from '../../src/snapshots/replication/frames.js'
 import { codeOf, sameFile, cutAt, flipByteIn, replicationPeers, type ReplicationPeers } from './replication-peers.js'
 
 let peers: ReplicationPeers
@@ -198,4 +198,45 @@ describe('replication, format files', () => {
     expect(await readFile(join(outside, 'escape.txt')).catch(() => undefined)).toBeUndefined()
     expect((await replicas.list()).map((r) => r.id)).not.toContain(id)
   })
+
+  it('[N21] a receiver that stops taking frames holds the sender back: nothing is reset or lost, the sender buffers a bounded amount', async () => {
+    const PROTOCOL = '/quire/test-replica-frames/1.0.0'
+    const FRAMES = 160 // 40 MiB of 256 KiB frames: more than yamux's largest window and a stream's default buffer
+    let got = 0
+    let release!: () => void
+    const held = new Promise<void>((r) => { release = r })
+    const done = new Promise<void>((resolve, reject) => {
+      void peers.b.node.handle(PROTOCOL, async (stream) => {
+        try {
+          const reader = new FrameReader(stream)
+          while ((await reader.next()) !== undefined) {
+            if (++got === 40) await held // fast at first (yamux's window grows), then stalled
+          }
+          await stream.close()
+          resolve()
+        } catch (err) {
+          reject(err as Error)
+        }
+      })
+    })
+    const stream = await peers.a.node.dialProtocol(peers.b.node.getMultiaddrs(), PROTOCOL)
+    const chunk = new Uint8Array(256 * 1024)
+    let sent = 0
+    let mostBuffered = 0
+    const sending = (async () => {
+      for (; sent < FRAMES; sent++) {
+        await sendFrame(stream, { d: chunk })
+        mostBuffered = Math.max(mostBuffered, stream.writeBufferLength)
+      }
+      await stream.close()
+    })()
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(sent).toBeLessThan(FRAMES) // held back while the receiver takes nothing
+    release()
+    await sending
+    await done
+    await peers.b.node.unhandle(PROTOCOL)
+    expect(got).toBe(FRAMES)
+    expect(mostBuffered).toBeLessThanOrEqual(WRITE_HIGH_WATER + 512 * 1024)
+  }, 60_000)
 })

@@ -15,6 +15,8 @@ import { ReplicaError } from './types.js'
 export const MAX_REPLICA_FRAME_BYTES = 4 * 1024 * 1024
 /** The payload bytes carried by one data frame. */
 export const DATA_FRAME_BYTES = 256 * 1024
+/** What a paused stream may hold: yamux's largest receive window and then some. */
+const MAX_PAUSED_BYTES = 24 * 1024 * 1024
 /** Bytes of whole frames not yet taken at which the reader pauses the stream. */
 export const READ_HIGH_WATER = 1024 * 1024
 
@@ -35,6 +37,9 @@ export class FrameReader {
 
   constructor(stream: Stream) {
     this.#stream = stream
+    // A pause stops yamux granting more window, but what it granted (up to its 16 MiB maximum) still comes:
+    // the stream must hold that much while paused instead of resetting at its 4 MiB default.
+    stream.maxReadBufferLength = Math.max(stream.maxReadBufferLength, MAX_PAUSED_BYTES)
     stream.addEventListener('message', (evt) => {
       try {
         for (const frame of this.#decoder.push(evt.data)) {
@@ -121,9 +126,33 @@ function asMap(body: Uint8Array): Frame {
   return value as Frame
 }
 
-/** Sends one frame, waiting for a drain when the stream's buffer is full. */
+/** Bytes a sender lets wait in its stream's buffer (the receiver paused, or slow) before it waits too. */
+export const WRITE_HIGH_WATER = 4 * 1024 * 1024
+
+/**
+ * Sends one frame, waiting for a drain when the stream's buffer is full, and while more than
+ * {@link WRITE_HIGH_WATER} bytes wait in it: a drain only says the connection took bytes, not that the
+ * receiver's window did, so the buffer itself is what bounds the sender's memory.
+ */
 export async function sendFrame(stream: Stream, frame: Frame, signal?: AbortSignal): Promise<void> {
   if (!stream.send(encodeFrame(encode(frame)))) await stream.onDrain(signal === undefined ? {} : { signal })
+  while (stream.writeBufferLength > WRITE_HIGH_WATER && stream.status === 'open') {
+    await new Promise<void>((resolve, reject) => {
+      const target = stream as unknown as EventTarget
+      const done = (): void => {
+        target.removeEventListener('idle', done)
+        target.removeEventListener('close', done)
+        signal?.removeEventListener('abort', aborted)
+        resolve()
+      }
+      const aborted = (): void => { done(); reject(signal!.reason as Error) }
+      target.addEventListener('idle', done)
+      target.addEventListener('close', done)
+      signal?.addEventListener('abort', aborted)
+      // 'idle' comes when the buffer empties; a timer checks again meanwhile, so a partial drain is seen too.
+      setTimeout(done, 50)
+    })
+  }
 }
 
 /** A refusal as the other side gets it. */
