@@ -28,6 +28,7 @@ import { latexRebuild } from './latex/latex-bench.js'
 import { snapshotBench } from './snapshots/snapshot-bench.js'
 import { terminalBenchmark } from './terminal/report.js'
 import { latexUnavailable, synctexJump } from './latex/synctex-jump.js'
+import { replicationBench } from './snapshots/replication-bench.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -252,6 +253,16 @@ const benchmarks: Record<string, () => Promise<void>> = {
         ['inverse: PDF point to source line', f(r.inverse.median), f(r.inverse.p99), f(r.inverse.max), '< 100 ms', r.inverse.p99 < 100 ? 'yes' : 'no'],
         ['once per build: load (gunzip, parse, index) in the worker', f(r.loadMs), '', '', '', ''],
       ])
+  },
+  // Issue 17: snapshots replicated to a standby compute peer (compute-peer/src/snapshots/replication).
+  'snapshot replication': async () => {
+    const files = quick ? 1000 : 10_000
+    const bytes = (quick ? 10 : 100) * 1024 * 1024
+    const rows = await replicationBench(files, bytes)
+    const cell = (t: { bytes: number; ms: number; files?: number } | undefined) => (t === undefined ? ['', ''] : [`${kib(t.bytes)}${t.files === undefined ? '' : ` (${t.files} files)`}`, ms(t.ms)])
+    table(`Replication to a standby over /quire/snapshot-replica/1.0.0, a project of ${files} files (${mib(bytes)}): the first push (whole) and the push after one file changed (load ${loadAverage()})`,
+      ['driver', 'format', 'full: sent', 'full: time', 'one file changed: sent', 'one file changed: time', 'note'],
+      rows.map((r) => [r.driver, r.full?.format ?? '', ...cell(r.full), ...cell(r.increment), r.skipped ?? '']))
   },
 }
 

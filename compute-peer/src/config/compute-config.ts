@@ -26,6 +26,8 @@ export interface ComputeConfig {
   latex?: { timeoutMs?: number; killMs?: number; fileSizeBytes?: number }
   /** Snapshots of the workspaces (N10-N12); omitted fields take the defaults (15 minutes, no quota). */
   snapshots?: { intervalMs?: number; quotaBytes?: number; budgetBytes?: number }
+  /** How often new snapshots are pushed to the project's standbys, ms (N19; default 60 s). */
+  replicaPushMs?: number
 }
 
 /** The standard port of a compute peer. */

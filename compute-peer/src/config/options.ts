@@ -29,6 +29,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'latexTimeoutSeconds', kind: 'int', min: 1, help: 'A LaTeX build still running after this long gets SIGTERM (an endless loop in a document).', shownDefault: '60' },
   { key: 'latexKillSeconds', kind: 'int', min: 1, help: 'A LaTeX build still running after this long is killed with everything it started.', shownDefault: '240' },
   { key: 'latexFileSizeMb', kind: 'int', min: 1, help: 'Largest file a LaTeX build may write (PDF, log), MiB.', shownDefault: '256' },
+  { key: 'replicaPushSeconds', kind: 'int', min: 1, help: 'How often a served project\'s new snapshots are pushed to its standbys (the project\'s other compute peers).', shownDefault: '60' },
   { key: 'unsafeNoSandbox', kind: 'bool', help: 'Run kernels without bubblewrap when it is missing: they see the whole machine. Only on your own machine.', shownDefault: 'false' },
 ]
 

@@ -72,6 +72,7 @@ export function resolveComputeConfig(argv: readonly string[], env: NodeJS.Proces
       ...(get<string>('sandboxUser') !== undefined && { sandboxUser: get<string>('sandboxUser')! }),
       ...(Object.keys(snapshots).length > 0 && { snapshots }),
       ...(Object.keys(latex).length > 0 && { latex }),
+      ...(get<number>('replicaPushSeconds') !== undefined && { replicaPushMs: get<number>('replicaPushSeconds')! * 1000 }),
     },
   }
 }

@@ -26,6 +26,8 @@ import { ComputeHosting } from '../projects/compute-hosting.js'
 import { servePty, terminalService, TerminalRegistry } from '../terminal/index.js'
 import { detectSnapshotDriver, prepareSubvolume, serveSnapshots, snapshotService, type ProjectSnapshots, type SnapshotPolicy } from '../snapshots/index.js'
 import { BuildSlots, latexService, probeLatex, type LatexAvailability } from '../latex/index.js'
+import { replicaAccess } from '../snapshots/replication/access.js'
+import { replicationService, serveReplicas } from '../snapshots/replication/index.js'
 import { startComputeNode } from './compute-node.js'
 import type { KernelLauncher, KernelSpecInfo, SandboxCapabilities } from '../kernel/types.js'
 
@@ -41,6 +43,8 @@ export interface StartComputePeerOptions {
   readonly terminals?: { readonly shell?: readonly string[]; readonly idleMs?: number }
   /** Snapshot policy beyond the configuration (the retention ladder; short intervals in tests). */
   readonly snapshots?: Partial<SnapshotPolicy>
+  /** How often a served project's new snapshots are pushed to its standbys, ms (default 60 s; tests shorten it). */
+  readonly replicaPushMs?: number
 }
 
 /** A running compute peer. */
@@ -147,6 +151,9 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     log(`[quire-compute] snapshots: ${snapshotDriver.reason}`)
     const prepareWorkdir = snapshotDriver.kind === 'btrfs' ? (dir: string) => prepareSubvolume(dir, (line) => log(`[quire-compute] ${line}`)) : undefined
     const snapshots = new Map<DocumentId, ProjectSnapshots>()
+    // Snapshots go to the project's other compute peers, its standbys, and come from the one serving it (N19).
+    const replicaRoot = join(config.dataDir, 'replicas')
+    const replicas = replicaAccess(index, (id) => executors.get(id as DocumentId)?.serving === true)
     const services = [workspaceService({
       host, blobs: workspaceBlobs(store, blobs, node, index, () => [...executors.keys()]), runners,
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
@@ -168,7 +175,8 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
       diskWaitMs: 30_000,
       writerGraceMs: 10_000,
       ...(config.unsafeNoSandbox && { unsafeNoSandbox: true }),
-    }), snapshotService({ kind: snapshotDriver.kind, policy: { ...config.snapshots, ...options.snapshots }, registry: snapshots })]
+    }), snapshotService({ kind: snapshotDriver.kind, policy: { ...config.snapshots, ...options.snapshots }, registry: snapshots }),
+    replicationService({ libp2p: node, access: replicas, registry: snapshots, root: replicaRoot, ...((options.replicaPushMs ?? config.replicaPushMs) !== undefined && { pushIntervalMs: (options.replicaPushMs ?? config.replicaPushMs)! }) })]
     // One handler for every project's terminals (T3): it finds the project's terminal service by id.
     const pty = await servePty({ libp2p: node, registry: terminals, log: (line) => log(`[quire-compute] ${line}`) })
     cleanup.push(() => pty.stop())
@@ -197,6 +205,12 @@ export async function startComputePeer(config: ComputeConfig, options: StartComp
     cleanup.push(() => hostService.stop())
     const snapshotServer = await serveSnapshots({ libp2p: node, registry: snapshots, log: (line) => log(`[quire-compute] ${line}`) })
     cleanup.push(() => snapshotServer.stop())
+    const replicaServer = await serveReplicas({
+      libp2p: node, access: replicas, root: replicaRoot, kind: snapshotDriver.kind, log: (line) => log(`[quire-compute] ${line}`),
+      // The documents a replica's heads name are fetched too, so a takeover finds them here (N27).
+      onReceived: (_project, info) => { for (const id of Object.keys(info.heads ?? {})) void q.repo.find(id as DocumentId, { allowableStates: ['ready', 'unavailable'] }).catch(() => undefined) },
+    })
+    cleanup.push(() => replicaServer.stop())
 
     const stop = (): Promise<void> => {
       stopping ??= (async () => {

@@ -7,3 +7,4 @@ export { createSnapshotDriver, detectSnapshotDriver, type DriverChoice } from '.
 export { DEFAULT_LADDER, prunedByLadder, type RetentionLadder, type RetentionRung } from './ladder.js'
 export { DEFAULT_SNAPSHOT_POLICY, ProjectSnapshots, snapshotService, type SnapshotPolicy, type SnapshotServiceInit } from './service.js'
 export { MAX_SNAPSHOT_READ_BYTES, MAX_SNAPSHOT_REQUEST_BYTES, SNAPSHOT_PROTOCOL, requestSnapshots, serveSnapshots, type SnapshotOp, type SnapshotRequest, type SnapshotServerInit } from './protocol.js'
+export * from './replication/index.js'

@@ -10,13 +10,14 @@
  */
 import { randomBytes } from 'node:crypto'
 import { constants, type Stats } from 'node:fs'
-import { copyFile, lstat, mkdir, open, readdir, readlink, rename, rmdir, symlink, unlink } from 'node:fs/promises'
+import { copyFile, lchown, lstat, mkdir, open, readdir, readlink, rename, rmdir, symlink, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TEMP_DIR, TEMP_PREFIX } from '../workspace/disk-io.js'
 import { openDir, type Dir } from './fd-dirs.js'
 import { SnapshotError, type RestoreResult } from './types.js'
 
-interface Counts { written: number; removed: number }
+/** What a restore counts, and whose the files it makes are: the workspace's owner (the sandbox user). */
+interface Counts { written: number; removed: number; owner?: { uid: number; gid: number } }
 
 
 /** Restores `source` (lstat `stat`, inside a snapshot) to `parts` under the live `workdir`. */
@@ -27,7 +28,10 @@ export async function restoreInto(workdir: string, parts: readonly string[], sou
     const root = await openDir(workdir)
     if (root === undefined) throw new SnapshotError('SNAPSHOT_FAILED', `the workspace ${workdir} is not a folder`)
     opened.push(root)
-    const temp = await realFolderAt(root, TEMP_DIR, { written: 0, removed: 0 })
+    // The daemon runs as root; what it writes must stay writable by the workspace and the kernels (R1).
+    const { uid, gid } = await root.fh.stat()
+    if (process.geteuid?.() === 0) counts.owner = { uid, gid }
+    const temp = await realFolderAt(root, TEMP_DIR, { written: 0, removed: 0, ...(counts.owner !== undefined && { owner: counts.owner }) })
     opened.push(temp)
     if (parts.length === 0) {
       await restoreFolder(source, root, temp, counts, true)
@@ -48,7 +52,7 @@ export async function restoreInto(workdir: string, parts: readonly string[], sou
   } finally {
     await Promise.all(opened.map((d) => d.fh.close().catch(() => undefined)))
   }
-  return counts
+  return { written: counts.written, removed: counts.removed }
 }
 
 async function restoreFolder(source: string, live: Dir, temp: Dir, counts: Counts, root: boolean): Promise<void> {
@@ -86,12 +90,14 @@ async function restoreAt(source: string, stat: Stats, parent: Dir, name: string,
   try {
     if (stat.isSymbolicLink()) {
       await symlink(await readlink(source), staged)
+      if (counts.owner !== undefined) await lchown(staged, counts.owner.uid, counts.owner.gid)
     } else {
       // A reflink where the filesystem has them (BTRFS: no data is copied), a copy otherwise; never onto
       // something already there. Mode and times are set through a descriptor: the name could be swapped.
       await copyFile(source, staged, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL)
       const fh = await open(staged, constants.O_RDONLY | constants.O_NOFOLLOW)
       try {
+        if (counts.owner !== undefined) await fh.chown(counts.owner.uid, counts.owner.gid)
         await fh.chmod(stat.mode & 0o7777)
         await fh.utimes(stat.atime, stat.mtime)
       } finally {
@@ -110,15 +116,20 @@ async function restoreAt(source: string, stat: Stats, parent: Dir, name: string,
 /** Opens `parent/name` as a real folder: a link or a file there is removed first (never followed). */
 async function realFolderAt(parent: Dir, name: string, counts: Counts): Promise<Dir> {
   const path = `${parent.path}/${name}`
+  let made = false
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = await openDir(path)
-    if (dir !== undefined) return dir
+    if (dir !== undefined) {
+      if (made && counts.owner !== undefined) await dir.fh.chown(counts.owner.uid, counts.owner.gid)
+      return dir
+    }
     if ((await lstat(path).catch(() => undefined)) !== undefined) {
       await removeAt(parent, name)
       counts.removed++
     }
-    await mkdir(path, { mode: 0o755 }).catch((err: NodeJS.ErrnoException) => {
+    made = await mkdir(path, { mode: 0o755 }).then(() => true, (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err
+      return false
     })
   }
   throw new SnapshotError('SNAPSHOT_FAILED', `"${name}" kept changing while it was restored (a program in the project is replacing it); stop it and restore again`)

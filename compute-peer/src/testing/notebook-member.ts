@@ -21,6 +21,7 @@ import {
   readText,
   readNotebook,
   setExecutionState,
+  setSettings,
   setText,
   type NotebookDoc,
   type TextDoc,
@@ -34,6 +35,8 @@ export interface NotebookMemberCommands {
   /** Grants `peerId` the compute role on the project. */
   grantCompute: { params: { peerId: string }; result: null }
   dial: { params: { address: string }; result: null }
+  /** Names the project's compute peer in its settings (null: any compute peer serves it). */
+  setComputePeer: { params: { peerId: string | null }; result: null }
   /** Adds a code cell and queues it; returns its id. */
   runCell: { params: { source: string }; result: string }
   /** A cell's execution status and outputs, each output's text cut to `keep` characters (default 2000). */
@@ -89,6 +92,11 @@ async function main(): Promise<void> {
     },
     dial: async (params) => {
       await node.dial(multiaddr(String((params as { address: string }).address)))
+      return null
+    },
+    setComputePeer: (params) => {
+      const { peerId } = params as { peerId: string | null }
+      project.project.change((d) => { setSettings(d, { computePeer: peerId }) })
       return null
     },
     runCell: (params) => {
