@@ -169,4 +169,29 @@ describe('reading one peer at its own pace', () => {
     expect(atNextTurn).toBeLessThan(COUNT)
     expect(onServer.doc().n).toEqual(Array.from({ length: COUNT }, (_, i) => i))
   })
+
+  it('[Y23] in a browser, which has no setImmediate, a burst is still handled to the end in slices', async () => {
+    const { qs, member, qm } = await memberSyncingWithServer()
+    const doc = qm.repo.create<{ n: number[] }>({ n: [] })
+    const onServer = await qs.repo.find<{ n: number[] }>(doc.url, { signal: AbortSignal.timeout(10_000) })
+    await waitForDoc(onServer, (d) => d.n.length === 0)
+    qs.adapter.pausePeer(member.peerId.toString())
+    for (let i = 0; i < COUNT; i++) {
+      doc.change((d) => { d.n.push(i) })
+      await new Promise((r) => setImmediate(r))
+    }
+    await new Promise((r) => setTimeout(r, 300))
+    // The link's slicing must not need Node's setImmediate (a browser threw "setImmediate is not defined" and
+    // left the rest of the burst unhandled).
+    const saved = globalThis.setImmediate
+    try {
+      ;(globalThis as { setImmediate?: unknown }).setImmediate = undefined
+      qs.adapter.resumePeer(member.peerId.toString())
+      const deadline = Date.now() + 30_000
+      while (onServer.doc().n.length < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+    } finally {
+      globalThis.setImmediate = saved
+    }
+    expect(onServer.doc().n).toEqual(Array.from({ length: COUNT }, (_, i) => i))
+  })
 })

@@ -7,6 +7,15 @@ import { encodeFrame, FrameDecoder } from './frame-codec.js'
 import { checkHello, checkMessage, decodeFrameBody, type HelloFrame } from './message-guard.js'
 import type { SyncStats } from './sync-stats.js'
 
+/**
+ * Runs `fn` on a later turn of the event loop, after pending I/O: `setImmediate` in Node, a zero timeout in
+ * browsers, which have no `setImmediate` (calling it there threw and left a backlog unhandled for good).
+ */
+function nextTurn(fn: () => void): void {
+  if (typeof globalThis.setImmediate === 'function') globalThis.setImmediate(fn)
+  else setTimeout(fn, 0)
+}
+
 /** Longest a link handles received frames before letting the event loop serve others (ms). */
 const HANDLE_BUDGET_MS = 5
 
@@ -212,7 +221,7 @@ export class SyncLink {
     if (this.#backlog.length > 0 && !this.#held) {
       if (!this.#resumeScheduled) {
         this.#resumeScheduled = true
-        setImmediate(() => {
+        nextTurn(() => {
           this.#resumeScheduled = false
           this.#handleBacklog()
         })
