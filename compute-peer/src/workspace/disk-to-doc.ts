@@ -28,7 +28,8 @@ export interface ReadOptions {
 export async function readDisk(ctx: SyncContext, paths: Iterable<string>, options: ReadOptions = {}): Promise<void> {
   // Files a rescan finds unchanged by their stat are done already; a recorded folder's listing must not bring them back.
   const done = new Set<string>()
-  const queue = options.rescan === true ? await unchangedLeftOut(ctx, new Set(paths), done) : await withSiblings(ctx, new Set(paths))
+  const unique = paths instanceof Set ? (paths as Set<string>) : new Set(paths)
+  const queue = options.rescan === true ? await unchangedLeftOut(ctx, unique, done) : await withSiblings(ctx, unique)
   if (queue.includes(IGNORE_FILE)) ctx.rules.load(await readText(join(ctx.root, IGNORE_FILE)))
   const created: Seen[] = []
   const changed: Array<Seen & { record: FileRecord }> = []
@@ -215,7 +216,7 @@ async function unchangedLeftOut(ctx: SyncContext, paths: Set<string>, unchanged:
     if (record !== undefined && record.kind !== 'folder') {
       let stats
       try {
-        stats = lstatSync(join(ctx.root, path), { bigint: true, throwIfNoEntry: false })
+        stats = lstatSync(`${ctx.root}/${path}`, { bigint: true, throwIfNoEntry: false }) // paths are relative and normalised
       } catch {
         stats = undefined // looked at again below, which reports the error
       }

@@ -63,7 +63,12 @@ export class StateStore {
     try {
       const state = JSON.parse(text) as StateFile
       if (state.version === 1 && Array.isArray(state.files)) {
-        for (const r of state.files) this.set(r)
+        // Straight into the maps (not `set`): 100,000 records load at every start.
+        for (const r of state.files) {
+          this.#byId.set(r.id, r)
+          this.#byPath.set(r.path, r)
+          this.#totalBytes += r.size
+        }
         if (Array.isArray(state.projectHeads) && state.projectHeads.every((h) => typeof h === 'string')) this.#projectHeads = [...state.projectHeads].sort()
       }
     } catch {

@@ -252,7 +252,9 @@ class ProjectWorkspace implements Workspace {
           this.#rescan = false
           this.stats.rescans++
           const scan = await scanWorkspace(this.dir, this.#rules)
-          const all = new Set([...this.#dirty, ...scan.paths, ...scan.emptyDirs])
+          const all = new Set(this.#dirty)
+          for (const path of scan.paths) all.add(path)
+          for (const path of scan.emptyDirs) all.add(path)
           for (const r of this.#records.all()) all.add(r.path)
           this.#dirty.clear()
           this.#firstEventAt = 0
