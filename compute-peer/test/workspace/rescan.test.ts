@@ -23,6 +23,7 @@ const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).di
 /** A project with a text, a notebook, a blob and an empty folder, synced once and stopped. */
 async function syncedProject(): Promise<{ h: WorkspaceHarness; text: ReturnType<WorkspaceHarness['addText']>; blobId: string }> {
   const harness = await workspaceHarness()
+  h = harness // closed by afterEach even when the setup below fails
   const text = harness.addText('notes/a.txt', 'one\ntwo\n')
   harness.addNotebook('nb.ipynb', ['print(1)'])
   const bytes = new Uint8Array([1, 2, 0, 3])
