@@ -2,7 +2,8 @@
  * The workspace (compute-peer/src/workspace) measured: a one-line edit from a document to the disk and back,
  * beside the raw @parcel/watcher event latency on the same file (the floor); a `git checkout` of many changed
  * files until a second repo's documents hold the branch; a rescan of a large unchanged project (the
- * size+mtime shortcut) and its first scan. Everything is written under one temporary directory, removed after.
+ * size+mtime shortcut, and the writer's work from the records), its first scan, and a restart after a member's
+ * rename while stopped. Everything is written under one temporary directory, removed after.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, promises as fs, rmSync } from 'node:fs'
@@ -12,7 +13,7 @@ import { next as A } from '@automerge/automerge'
 import { Repo, type AutomergeUrl, type DocHandle } from '@automerge/automerge-repo'
 import { MemoryLevel } from 'memory-level'
 import { BlobStore } from '@quire/node'
-import { addFile, createProject, createText, readProject, type ProjectDoc, type TextDoc } from '@quire/crdt'
+import { addFile, createProject, createText, readProject, renameFile, type ProjectDoc, type TextDoc } from '@quire/crdt'
 import { startWorkspace, type Workspace } from '@quire/compute-peer'
 import { adapterPair } from '@quire/compute-peer/testing'
 
@@ -174,6 +175,8 @@ export interface ScanFigures {
   readonly heapGrowth: number
   readonly filesRead: number
   readonly statOnly: number
+  /** Writer passes that read the whole project document (W41: none when the project is as the records last saw it). */
+  readonly projectReads: number
 }
 
 /**
@@ -181,7 +184,7 @@ export interface ScanFigures {
  * files each become a text document (automerge-repo's `import`, several ms each); binary files (a NUL byte)
  * become blob entries, so a first scan of 100,000 files finishes.
  */
-export async function workspaceRescan(files: number, kind: 'text' | 'binary'): Promise<{ first: ScanFigures; unchanged: ScanFigures }> {
+export async function workspaceRescan(files: number, kind: 'text' | 'binary'): Promise<{ first: ScanFigures; unchanged: ScanFigures; memberEdit: ScanFigures }> {
   const base = mkdtempSync(join(tmpdir(), 'quire-bench-ws-'))
   // No member: the scan is the workspace's work, not a second repo's sync of every document.
   const p = pair(base, false)
@@ -202,14 +205,21 @@ export async function workspaceRescan(files: number, kind: 'text' | 'binary'): P
       await ws.whenIdle()
       const seconds = (now() - t0) / 1000
       const m1 = process.memoryUsage()
-      const figures = { seconds, rssGrowth: m1.rss - m0.rss, heapGrowth: m1.heapUsed - m0.heapUsed, filesRead: ws.stats.filesRead, statOnly: ws.stats.statOnly }
+      const figures = { seconds, rssGrowth: m1.rss - m0.rss, heapGrowth: m1.heapUsed - m0.heapUsed, filesRead: ws.stats.filesRead, statOnly: ws.stats.statOnly, projectReads: ws.stats.projectReads }
       await ws.stop()
       return figures
     }
     const first = await measure()
     // A restart: the same repo and state file; nothing changed on disk.
     const unchanged = await measure()
-    return { first, unchanged }
+    // A restart after a member renamed one file while the workspace was stopped: the project is not as the
+    // records last saw it, so the writer reads it whole (W41's shortcut does not apply) and moves the file.
+    const read = readProject(p.project.doc())
+    const entry = read.ok ? read.value.files.find((f) => f.kind !== 'folder') : undefined
+    if (entry === undefined) throw new Error('no file entry to rename')
+    p.project.change((d) => renameFile(d, entry.id, `${entry.path}.renamed`))
+    const memberEdit = await measure()
+    return { first, unchanged, memberEdit }
   } finally {
     await p.close()
     rmSync(base, { recursive: true, force: true })

@@ -12,9 +12,14 @@ import type { WorkspaceBlobs, WorkspaceLimits, WorkspaceProblem, WorkspaceProble
 /** Problems by path; a path that syncs again loses its problem. */
 export class ProblemSet {
   readonly #byPath = new Map<string, WorkspaceProblem>()
+  /** Paths whose problem the writer set (an entry it could not write): they go with their entry. */
+  readonly #ofEntries = new Set<string>()
   #changed = false
 
-  set(path: string, code: WorkspaceProblemCode, message: string): void {
+  /** `ofEntry`: the problem is that of a document entry the writer could not write, not of a file on disk. */
+  set(path: string, code: WorkspaceProblemCode, message: string, ofEntry = false): void {
+    if (ofEntry) this.#ofEntries.add(path)
+    else this.#ofEntries.delete(path)
     const before = this.#byPath.get(path)
     if (before?.code === code && before.message === message) return
     this.#byPath.set(path, { code, path, message })
@@ -22,7 +27,13 @@ export class ProblemSet {
   }
 
   clear(path: string): void {
+    this.#ofEntries.delete(path)
     if (this.#byPath.delete(path)) this.#changed = true
+  }
+
+  /** Drops the writer's problems of entries that are gone (`live` says which paths still are entries). */
+  clearGoneEntries(live: (path: string) => boolean): void {
+    for (const path of this.#ofEntries) if (!live(path)) this.clear(path)
   }
 
   has(code: WorkspaceProblemCode): boolean {

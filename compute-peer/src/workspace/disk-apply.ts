@@ -7,6 +7,7 @@ import type { DocHandle, UrlHeads } from '@automerge/automerge-repo'
 import { addFile, addFiles, createText, deleteFile, importIpynb, readProject, setBlob, type FileEntry, type NewFile, type NotebookDoc, type ProjectDoc, type TextDoc } from '@quire/crdt'
 import type { BigIntStats } from 'node:fs'
 import type { SyncContext } from './context.js'
+import { keepDiskVersion } from './blob-conflict.js'
 import { ingestNotebook, ingestText, parseIpynb } from './ingest.js'
 import { mimeOf } from './mime.js'
 import type { FileRecord } from './state-store.js'
@@ -133,6 +134,10 @@ export async function applyEdit(ctx: SyncContext, seen: Seen, record: FileRecord
     if (handle === undefined) return
     heads = ingestNotebook(handle, base, target)
   } else if (entry.kind === 'blob') {
+    if (record.hash !== '' && entry.sha256 !== record.hash && entry.sha256 !== seen.hash) {
+      // Changed by a member too since the file was last written or read: both versions are kept (W42).
+      if (await keepDiskVersion(ctx, seen, record) !== undefined) return
+    }
     const sha256 = await ctx.blobs.put(seen.bytes)
     if (!change(ctx, seen.path, (doc) => setBlob(doc, record.id, { sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes) }))) return
   }
@@ -176,7 +181,10 @@ export async function createEntry(ctx: SyncContext, seen: Seen, batch: Batch): P
     file = { kind: 'blob', path: seen.path, sha256, size: seen.bytes.length, mime: mimeOf(seen.path, seen.bytes), ...createdBy(ctx) }
   }
   const record: Omit<FileRecord, 'id'> = { path: seen.path, kind: file.kind, hash: seen.hash, size: seen.bytes.length, ...seen.stat }
-  if (handle !== undefined) record.heads = [...handle.heads()]
+  if (handle !== undefined) {
+    record.heads = [...handle.heads()]
+    record.url = handle.url
+  }
   batch.creates.push({ file, path: seen.path, record })
   batch.paths.add(seen.path)
   batch.bytes += seen.bytes.length

@@ -7,6 +7,8 @@
  */
 import { promises as fs, renameSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { constants } from 'node:os'
+import { next as A } from '@automerge/automerge'
 import { readProject, type FileEntry, type NotebookDoc, type TextDoc } from '@quire/crdt'
 import type { SyncContext } from './context.js'
 import { TEMP_DIR, hashOf, hashOfSync, inspect, inspectSync, pruneEmptyDirs, sha256Hex, writeAtomic } from './disk-io.js'
@@ -16,11 +18,18 @@ import type { FileRecord } from './state-store.js'
 /** Files up to this size are checked once more right before the rename, without yielding (W34). */
 const SYNC_CHECK_BYTES = 4 * 1024 * 1024
 
+const { errno } = constants
+
 /** Writes what changed; `pending(path)` says a disk event for the path waits to be read. Returns blobs still missing. */
 export async function writeDocuments(ctx: SyncContext, pending: (path: string) => boolean): Promise<number> {
   await ctx.lateEdits.apply(ctx)
-  const read = readProject(ctx.project.doc())
+  const doc = ctx.project.doc()
+  const heads = A.getHeads(doc)
+  // The project is as it was when the records last held all of its entries: only documents can have changed (W41).
+  if (ctx.records.completeAt(heads)) return writeFromRecords(ctx, pending)
+  const read = readProject(doc)
   if (!read.ok) return 0
+  ctx.stats.projectReads++
   const entries = read.value.files.filter((e) => !isGitPath(e.displayPath))
   const live = new Set(entries.map((e) => e.id))
   for (const record of ctx.records.all()) {
@@ -33,10 +42,44 @@ export async function writeDocuments(ctx: SyncContext, pending: (path: string) =
     try {
       if (!(await writeEntry(ctx, entry, entries))) missing++
     } catch (err) {
-      ctx.problems.set(entry.displayPath, 'WORKSPACE_IO_FAILED', `could not write the file: ${(err as Error).message}`)
+      writeFailed(ctx, entry.displayPath, err)
     }
   }
+  if (ctx.signal.aborted) return missing
+  const paths = new Set(entries.map((e) => e.displayPath))
+  ctx.problems.clearGoneEntries((path) => paths.has(path))
+  if (recordsMatch(ctx, entries)) ctx.records.markComplete(heads)
   return missing
+}
+
+/**
+ * The pass of W41: the records are every entry of the project as it is, so only the text and notebook
+ * documents are looked at (their heads against the records'), without reading 100,000 project entries.
+ */
+async function writeFromRecords(ctx: SyncContext, pending: (path: string) => boolean): Promise<number> {
+  for (const record of ctx.records.all()) {
+    if (ctx.signal.aborted) return 0
+    if ((record.kind !== 'text' && record.kind !== 'notebook') || record.url === undefined || pending(record.path)) continue
+    const entry: FileEntry = { id: record.id, path: record.path, displayPath: record.path, conflict: false, createdAt: null, createdBy: null, chatUrl: null, kind: record.kind, url: record.url }
+    try {
+      await writeEntry(ctx, entry, [])
+    } catch (err) {
+      writeFailed(ctx, record.path, err)
+    }
+  }
+  return 0
+}
+
+/** Whether every live entry has a record of its path, kind, document or blob, and no record is of another entry (W41). */
+function recordsMatch(ctx: SyncContext, entries: readonly FileEntry[]): boolean {
+  if (ctx.records.size !== entries.length) return false
+  for (const entry of entries) {
+    const record = ctx.records.get(entry.id)
+    if (record === undefined || record.path !== entry.displayPath || record.kind !== entry.kind) return false
+    if (entry.kind === 'blob' && record.hash !== entry.sha256) return false
+    if ((entry.kind === 'text' || entry.kind === 'notebook') && record.url !== entry.url) return false
+  }
+  return true
 }
 
 /** Writes one entry if needed; false when its blob is missing. */
@@ -45,6 +88,10 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
   const file = join(ctx.root, path)
   let record = ctx.records.get(entry.id)
   if (record !== undefined && record.path !== path) record = await moveFile(ctx, record, path, entries)
+  if (record !== undefined && record.kind === entry.kind && (entry.kind === 'text' || entry.kind === 'notebook') && record.url !== entry.url) {
+    record = { ...record, url: entry.url } // a record from before W41 learns its document
+    ctx.records.set(record)
+  }
   if (entry.kind === 'folder') {
     if (record === undefined) {
       await fs.mkdir(file, { recursive: true })
@@ -66,7 +113,7 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
     if (rendered === undefined) return true
     hash = sha256Hex(rendered.bytes)
     if (record?.kind === entry.kind && record.hash === hash) {
-      ctx.records.set({ ...record, heads: [...rendered.heads] })
+      ctx.records.set({ ...record, heads: [...rendered.heads], ...urlOf(entry) })
       return true
     }
   }
@@ -78,12 +125,12 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
   }
   if (onDisk !== undefined && onDisk !== record?.hash) {
     if (onDisk === hash) {
-      ctx.records.set({ id: entry.id, path, kind: entry.kind, hash, size: rendered?.bytes.length ?? (entry.kind === 'blob' ? entry.size : 0), ...(rendered ? { heads: [...rendered.heads] } : {}) })
+      ctx.records.set({ id: entry.id, path, kind: entry.kind, hash, size: rendered?.bytes.length ?? (entry.kind === 'blob' ? entry.size : 0), ...(rendered ? { heads: [...rendered.heads] } : {}), ...urlOf(entry) })
       return true
     }
     // Bytes on disk that the document has not seen (an edit not read yet, or a file that was there before the
     // entry): read them as an edit of this entry, against the document as it is if there is no older base.
-    if (record === undefined) ctx.records.set({ id: entry.id, path, kind: entry.kind, hash: '', size: 0, heads: rendered ? [...rendered.heads] : [] })
+    if (record === undefined) ctx.records.set({ id: entry.id, path, kind: entry.kind, hash: '', size: 0, heads: rendered ? [...rendered.heads] : [], ...urlOf(entry) })
     ctx.markDisk(path)
     return true
   }
@@ -91,14 +138,14 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
   if (bytes === undefined && entry.kind === 'blob') {
     bytes = await fetchBlob(ctx, entry.sha256)
     if (bytes === undefined) {
-      ctx.problems.set(path, 'WORKSPACE_BLOB_MISSING', `the content of this file (blob ${entry.sha256.slice(0, 12)}) is not here yet; it is written when a peer sends it`)
+      ctx.problems.set(path, 'WORKSPACE_BLOB_MISSING', `the content of this file (blob ${entry.sha256.slice(0, 12)}) is not here yet; it is written when a peer sends it`, true)
       return false
     }
   }
   if (bytes === undefined) return true
   const grows = bytes.length - (record?.size ?? 0)
   if (grows > 0 && ctx.records.totalBytes() + grows > ctx.limits.maxTotalBytes) {
-    ctx.problems.set(path, 'WORKSPACE_FULL', `the workspace is full (${ctx.limits.maxTotalBytes} bytes); delete files to make room`)
+    ctx.problems.set(path, 'WORKSPACE_FULL', `the workspace is full (${ctx.limits.maxTotalBytes} bytes); delete files to make room`, true)
     return true
   }
   // Checked again right before the rename: a program may have written the file while we rendered it. Then
@@ -117,7 +164,7 @@ async function writeEntry(ctx: SyncContext, entry: FileEntry, entries: readonly 
   ctx.markDisk(path)
   ctx.stats.filesWritten++
   ctx.problems.clear(path)
-  const next: FileRecord = { id: entry.id, path, kind: entry.kind, hash, size: bytes.length }
+  const next: FileRecord = { id: entry.id, path, kind: entry.kind, hash, size: bytes.length, ...urlOf(entry) }
   if (rendered !== undefined) next.heads = [...rendered.heads]
   ctx.records.set(next)
   return true
@@ -172,6 +219,31 @@ async function fetchBlob(ctx: SyncContext, hash: string): Promise<Uint8Array | u
 function isFolder(ctx: SyncContext, dir: string, entries: readonly FileEntry[]): boolean {
   const rel = dir.slice(ctx.root.length + 1)
   return entries.some((e) => e.kind === 'folder' && e.displayPath === rel)
+}
+
+/** A failed write as a problem: the disk (or the workspace's BTRFS qgroup, N9) full is `WORKSPACE_FULL` (W43). */
+function writeFailed(ctx: SyncContext, path: string, err: unknown): void {
+  const full = diskFullCode(err)
+  if (full !== undefined) ctx.problems.set(path, 'WORKSPACE_FULL', `the workspace's disk is full (${full}); delete files or snapshots to make room, the file is written then`, true)
+  else ctx.problems.set(path, 'WORKSPACE_IO_FAILED', `could not write the file: ${(err as Error).message}`, true)
+}
+
+/** EDQUOT: the qgroup limit of the workspace's subvolume; ENOSPC: the file system itself. */
+export function isDiskFull(err: unknown): boolean {
+  return diskFullCode(err) !== undefined
+}
+
+/** 'EDQUOT' or 'ENOSPC' for such an error. Node 20 does not name EDQUOT ("Unknown system error -122"): its errno tells. */
+function diskFullCode(err: unknown): 'EDQUOT' | 'ENOSPC' | undefined {
+  const e = err as NodeJS.ErrnoException | undefined
+  if (e?.code === 'EDQUOT' || (e?.errno !== undefined && e.errno === -(errno.EDQUOT ?? Number.NaN))) return 'EDQUOT'
+  if (e?.code === 'ENOSPC') return 'ENOSPC'
+  return undefined
+}
+
+/** A text or notebook entry's document URL, for its record (W41). */
+function urlOf(entry: FileEntry): { url?: string } {
+  return entry.kind === 'text' || entry.kind === 'notebook' ? { url: entry.url } : {}
 }
 
 function sameHeads(a: readonly string[] | undefined, b: readonly string[]): boolean {

@@ -32,7 +32,8 @@ export async function scanWorkspace(root: string, rules: IgnoreRules, under = ''
       // A name that is not UTF-8 decodes with U+FFFD, which the name check refuses (WORKSPACE_BAD_NAME).
       const name = raw.toString('utf8')
       const path = rel === '' ? name : `${rel}/${name}`
-      if (!Buffer.from(name, 'utf8').equals(raw)) {
+      // Bytes that are not UTF-8 decode to U+FFFD, so only such names need the (allocating) comparison.
+      if (name.includes('\uFFFD') && !Buffer.from(name, 'utf8').equals(raw)) {
         paths.push(path) // reported, never descended into: the decoded name is not the name on disk
         kept++
         continue

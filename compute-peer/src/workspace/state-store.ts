@@ -3,6 +3,12 @@
  * notebooks the document heads those bytes were made from. A disk edit is applied against those heads, so
  * members' concurrent edits merge; a read that finds the recorded hash is a touch or our own write (no
  * echo). Kept in one JSON file outside the workspace, written atomically, so it survives a restart.
+ *
+ * It also keeps the heads of the project document at which the records were last found to hold every live
+ * entry exactly (same ids, paths, kinds, document URLs and blob hashes; W41). While the project still has
+ * those heads, the writer works from the records and does not read the project (100,000 entries take seconds
+ * to read). Any change of a record's shape forgets those heads, so they are never trusted for records that
+ * moved on since.
  */
 import { promises as fs } from 'node:fs'
 import { writeAtomic } from './disk-io.js'
@@ -18,6 +24,8 @@ export interface FileRecord {
   size: number
   /** Text and notebook: the document heads the bytes on disk correspond to. */
   heads?: string[]
+  /** Text and notebook: the entry's document URL (lets the writer work from the records, W41). */
+  url?: string
   /**
    * The file's mtime and ctime in nanoseconds (decimal) when its bytes were last read; a rescan does not read
    * a file whose size and times are still these (W22). ctime too, because a program can set mtime back.
@@ -29,6 +37,8 @@ export interface FileRecord {
 interface StateFile {
   readonly version: 1
   readonly files: FileRecord[]
+  /** The project heads the records are complete for (W41); absent when not known. */
+  readonly projectHeads?: string[]
 }
 
 export class StateStore {
@@ -37,6 +47,7 @@ export class StateStore {
   readonly #byPath = new Map<string, FileRecord>()
   #dirty = false
   #totalBytes = 0
+  #projectHeads: string[] | undefined
 
   constructor(file: string) {
     this.#file = file
@@ -51,7 +62,15 @@ export class StateStore {
     }
     try {
       const state = JSON.parse(text) as StateFile
-      if (state.version === 1 && Array.isArray(state.files)) for (const r of state.files) this.set(r)
+      if (state.version === 1 && Array.isArray(state.files)) {
+        // Straight into the maps (not `set`): 100,000 records load at every start.
+        for (const r of state.files) {
+          this.#byId.set(r.id, r)
+          this.#byPath.set(r.path, r)
+          this.#totalBytes += r.size
+        }
+        if (Array.isArray(state.projectHeads) && state.projectHeads.every((h) => typeof h === 'string')) this.#projectHeads = [...state.projectHeads].sort()
+      }
     } catch {
       // A damaged state file only costs merges against the current document instead of the old base.
     }
@@ -72,6 +91,7 @@ export class StateStore {
 
   set(record: FileRecord): void {
     const before = this.#byId.get(record.id)
+    if (before === undefined || !sameShape(before, record)) this.#projectHeads = undefined
     if (before !== undefined && this.#byPath.get(before.path) === before) this.#byPath.delete(before.path)
     this.#totalBytes += record.size - (before?.size ?? 0)
     this.#byId.set(record.id, record)
@@ -82,9 +102,28 @@ export class StateStore {
   delete(id: string): void {
     const before = this.#byId.get(id)
     if (before === undefined) return
+    this.#projectHeads = undefined
     this.#totalBytes -= before.size
     this.#byId.delete(id)
     if (this.#byPath.get(before.path) === before) this.#byPath.delete(before.path)
+    this.#dirty = true
+  }
+
+  /**
+   * Whether the records hold exactly the live entries of the project at `heads` (W41): set by
+   * {@link markComplete}, forgotten by any change of a record's id, path, kind, URL or blob hash.
+   */
+  completeAt(heads: readonly string[]): boolean {
+    const known = this.#projectHeads
+    if (known === undefined || known.length !== heads.length) return false
+    const sorted = [...heads].sort()
+    return known.every((h, i) => h === sorted[i])
+  }
+
+  /** Records that the records hold exactly the live entries of the project at `heads` (checked by the caller). */
+  markComplete(heads: readonly string[]): void {
+    if (this.completeAt(heads)) return
+    this.#projectHeads = [...heads].sort()
     this.#dirty = true
   }
 
@@ -99,7 +138,12 @@ export class StateStore {
   async save(): Promise<void> {
     if (!this.#dirty) return
     this.#dirty = false
-    const state: StateFile = { version: 1, files: this.all() }
+    const state: StateFile = { version: 1, files: this.all(), ...(this.#projectHeads !== undefined ? { projectHeads: this.#projectHeads } : {}) }
     await writeAtomic(this.#file, new TextEncoder().encode(JSON.stringify(state)))
   }
+}
+
+/** Whether two records of one entry describe the same entry (what W41's shortcut relies on); text hashes and heads may differ. */
+function sameShape(a: FileRecord, b: FileRecord): boolean {
+  return a.id === b.id && a.path === b.path && a.kind === b.kind && a.url === b.url && (a.kind !== 'blob' || a.hash === b.hash)
 }

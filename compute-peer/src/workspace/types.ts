@@ -98,6 +98,11 @@ export interface WorkspaceStats {
   statOnly: number
   /** Files read (opened and hashed) from disk. */
   filesRead: number
+  /**
+   * Passes of the writer that read the whole project document; the others worked from the records, the project
+   * being as it was when they last held all of its entries (W41).
+   */
+  projectReads: number
 }
 
 /** The blob store the workspace reads blob entries from and puts new binary files into (`BlobStore` fits). */

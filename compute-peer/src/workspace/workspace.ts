@@ -13,7 +13,7 @@ import type { ProjectDoc } from '@quire/crdt'
 import { HandleCache, ProblemSet, type SyncContext } from './context.js'
 import { TEMP_DIR, readRegular } from './disk-io.js'
 import { readDisk } from './disk-to-doc.js'
-import { isGitPath, writeDocuments } from './doc-to-disk.js'
+import { isDiskFull, isGitPath, writeDocuments } from './doc-to-disk.js'
 import { LateEdits } from './late-edits.js'
 import { IGNORE_FILE, IgnoreRules } from './names.js'
 import { scanWorkspace } from './scan.js'
@@ -29,7 +29,7 @@ export async function startWorkspace(init: WorkspaceInit): Promise<Workspace> {
 
 class ProjectWorkspace implements Workspace {
   readonly dir: string
-  readonly stats: WorkspaceStats = { filesWritten: 0, filesRemoved: 0, filesMoved: 0, changesFromDisk: 0, unchangedReads: 0, echoWrites: 0, rescans: 0, projectChanges: 0, statOnly: 0, filesRead: 0 }
+  readonly stats: WorkspaceStats = { filesWritten: 0, filesRemoved: 0, filesMoved: 0, changesFromDisk: 0, unchangedReads: 0, echoWrites: 0, rescans: 0, projectChanges: 0, statOnly: 0, filesRead: 0, projectReads: 0 }
   readonly #init: WorkspaceInit
   readonly #timing: WorkspaceTiming
   readonly #abort = new AbortController()
@@ -79,8 +79,49 @@ class ProjectWorkspace implements Workspace {
   }
 
   async start(): Promise<void> {
-    const { repo, project } = this.#init
     await fs.mkdir(this.dir, { recursive: true })
+    // The watcher's first crawl of the tree runs on a thread-pool thread (half a second at 100,000 files):
+    // the records and the project load meanwhile. The rescan still starts only once it watches (W41).
+    const subscribing = this.#subscribe()
+    subscribing.catch(() => undefined) // awaited below; a failure while the rest loads must not go unhandled meanwhile
+    try {
+      await this.#prepare()
+      this.#subscription = await subscribing
+      if (this.#stopped) {
+        await this.#subscription.unsubscribe().catch(() => undefined)
+        return
+      }
+    } catch (err) {
+      void subscribing.then((s) => s.unsubscribe(), () => undefined)
+      throw err
+    }
+    this.#state = 'syncing'
+    this.#now = true
+    this.#listing = setInterval(() => void this.#checkListing(), this.#timing.listingCheckMs)
+    this.#listing.unref()
+    // Not whenIdle(): a document no peer has sent yet would hold the start up; it is written when it comes.
+    await this.#kick()
+  }
+
+  async #subscribe(): Promise<AsyncSubscription> {
+    const watcher = await import('@parcel/watcher')
+    return watcher.subscribe(this.dir, (err, events) => {
+      if (err !== null) {
+        this.#log(`watcher reported ${err.message}; rescanning the workspace`)
+        this.#rescan = true
+      }
+      for (const event of events) {
+        const rel = relative(this.dir, event.path)
+        if (rel === '' || rel.startsWith('..') || isGitPath(rel.split(sep).join('/'))) continue
+        this.#dirty.add(rel.split(sep).join('/'))
+      }
+      this.#schedule()
+    }, { ignore: ['.git', TEMP_DIR] })
+  }
+
+  /** Loads the records, finds the project, reads the ignore rules and makes the sync context. */
+  async #prepare(): Promise<void> {
+    const { repo, project } = this.#init
     await this.#records.load()
     this.#project = typeof project === 'string' ? await repo.find<ProjectDoc>(project) : project
     await this.#project.whenReady()
@@ -107,25 +148,6 @@ class ProjectWorkspace implements Workspace {
     const ignoreText = await readRegular(`${this.dir}/${IGNORE_FILE}`).catch(() => undefined)
     this.#rules.load(ignoreText === undefined ? undefined : new TextDecoder().decode(ignoreText))
     this.#project.on('change', this.#markDocs)
-    const watcher = await import('@parcel/watcher')
-    this.#subscription = await watcher.subscribe(this.dir, (err, events) => {
-      if (err !== null) {
-        this.#log(`watcher reported ${err.message}; rescanning the workspace`)
-        this.#rescan = true
-      }
-      for (const event of events) {
-        const rel = relative(this.dir, event.path)
-        if (rel === '' || rel.startsWith('..') || isGitPath(rel.split(sep).join('/'))) continue
-        this.#dirty.add(rel.split(sep).join('/'))
-      }
-      this.#schedule()
-    }, { ignore: ['.git', TEMP_DIR] })
-    this.#state = 'syncing'
-    this.#now = true
-    this.#listing = setInterval(() => void this.#checkListing(), this.#timing.listingCheckMs)
-    this.#listing.unref()
-    // Not whenIdle(): a document no peer has sent yet would hold the start up; it is written when it comes.
-    await this.#kick()
   }
 
   async flush(): Promise<void> {
@@ -182,7 +204,8 @@ class ProjectWorkspace implements Workspace {
 
   /** Runs now for documents; waits for a quiet period for disk events (at most `maxDelayMs` after the first). */
   #schedule(): void {
-    if (this.#stopped) return
+    // While starting, what comes waits for the start's first pass (the rescan reads every path once it watches).
+    if (this.#stopped || this.#state === 'starting') return
     this.#emit()
     if (this.#running !== undefined) {
       this.#again = true
@@ -229,7 +252,9 @@ class ProjectWorkspace implements Workspace {
           this.#rescan = false
           this.stats.rescans++
           const scan = await scanWorkspace(this.dir, this.#rules)
-          const all = new Set([...this.#dirty, ...scan.paths, ...scan.emptyDirs])
+          const all = new Set(this.#dirty)
+          for (const path of scan.paths) all.add(path)
+          for (const path of scan.emptyDirs) all.add(path)
           for (const r of this.#records.all()) all.add(r.path)
           this.#dirty.clear()
           this.#firstEventAt = 0
@@ -251,9 +276,10 @@ class ProjectWorkspace implements Workspace {
           if (missing > 0) this.#retryLater()
         }
         await this.#records.save()
+        this.#problems.clear('') // a pass went through: a failure of the whole workspace is over
       } catch (err) {
         this.#log(`sync failed: ${(err as Error).message}; retrying on the next change`)
-        this.#problems.set('', 'WORKSPACE_IO_FAILED', (err as Error).message)
+        this.#problems.set('', isDiskFull(err) ? 'WORKSPACE_FULL' : 'WORKSPACE_IO_FAILED', (err as Error).message)
       }
       this.#emit()
     } while (this.#again && !this.#stopped && (this.#docsDirty || (this.#now && this.#dirty.size > 0)))
