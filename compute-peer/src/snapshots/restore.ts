@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { TEMP_DIR, TEMP_PREFIX } from '../workspace/disk-io.js'
 import { openDir, type Dir } from './fd-dirs.js'
 import { SnapshotError, type RestoreResult } from './types.js'
+import { diskFullCode } from '../workspace/doc-to-disk.js'
 
 /** What a restore counts, and whose the files it makes are: the workspace's owner (the sandbox user). */
 interface Counts { written: number; removed: number; owner?: { uid: number; gid: number } }
@@ -44,8 +45,9 @@ export async function restoreInto(workdir: string, parts: readonly string[], sou
       await restoreAt(source, stat, parent, parts[parts.length - 1]!, temp, counts)
     }
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    if (code === 'EDQUOT' || code === 'ENOSPC') {
+    // Node 20 does not name EDQUOT (the qgroup limit): diskFullCode reads its errno.
+    const code = diskFullCode(err)
+    if (code !== undefined) {
       throw new SnapshotError('WORKSPACE_FULL', `the workspace is full (${code}): ${counts.written} files were restored before it filled; free space or raise the quota, then restore again`, { cause: err })
     }
     throw err

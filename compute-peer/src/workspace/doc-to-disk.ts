@@ -234,7 +234,7 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /** 'EDQUOT' or 'ENOSPC' for such an error. Node 20 does not name EDQUOT ("Unknown system error -122"): its errno tells. */
-function diskFullCode(err: unknown): 'EDQUOT' | 'ENOSPC' | undefined {
+export function diskFullCode(err: unknown): 'EDQUOT' | 'ENOSPC' | undefined {
   const e = err as NodeJS.ErrnoException | undefined
   if (e?.code === 'EDQUOT' || (e?.errno !== undefined && e.errno === -(errno.EDQUOT ?? Number.NaN))) return 'EDQUOT'
   if (e?.code === 'ENOSPC') return 'ENOSPC'
