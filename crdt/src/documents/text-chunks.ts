@@ -54,6 +54,17 @@ export function chunkPath(id: string): A.Prop[] {
   return id === ROOT_CHUNK ? [ROOT_CHUNK] : [CHUNK_PREFIX + id, 'text']
 }
 
+/**
+ * Resolved marker positions by parent chunk, with the parent's text and the set of its children's cursors
+ * (with the children's random ids) they were resolved for. Markers are never deleted, and two markers never change their relative order, so
+ * the same text with the same set of markers puts every marker at the same index, in any document and any
+ * version: while a parent's text is unchanged (most chunks, most of the time), resolving again through
+ * Automerge is skipped. (The text alone is not enough: all markers are the same character, and another
+ * peer's copy may hold other markers at the same places.)
+ */
+const anchorCache = new Map<string, { text: string; cursors: string; positions: Map<string, number> }>()
+const MAX_CACHED_ANCHORS = 50_000
+
 /** A run of one chunk's text, `[from, to)` in the chunk, shown at flat position `flat`. */
 export interface Piece {
   readonly chunk: string
@@ -85,10 +96,135 @@ export interface TextLayout {
 
 interface StoredChunk {
   readonly id: string
-  readonly text: string
   readonly parent: string
   readonly at: string
   readonly rank: number
+}
+
+/** A chunk's text as the layout needs it: its length, single characters and slices. */
+interface ChunkText {
+  readonly length: number
+  charAt(index: number): string
+  slice(from: number, to: number): string
+  /** The whole text when it is at hand for free (a materialized document), for the anchor cache. */
+  readonly key: string | undefined
+}
+
+interface ChunkSource {
+  readonly stored: Map<string, StoredChunk>
+  readonly texts: Map<string, ChunkText>
+  resolve(chunk: string, cursor: string): number
+}
+
+function stringText(text: string): ChunkText {
+  return { length: text.length, charAt: (i) => text.charAt(i), slice: (from, to) => text.slice(from, to), key: text }
+}
+
+/** Reads chunks from plain or materialized values. */
+function jsSource(doc: Record<string, unknown>, problems: Problem[]): ChunkSource | undefined {
+  const rootText = asString(doc[ROOT_CHUNK])
+  if (rootText === undefined) return undefined
+  const stored = new Map<string, StoredChunk>()
+  const texts = new Map<string, ChunkText>([[ROOT_CHUNK, stringText(rootText)]])
+  for (const key of Object.keys(doc)) {
+    if (!key.startsWith(CHUNK_PREFIX)) continue
+    const id = key.slice(CHUNK_PREFIX.length)
+    const value = doc[key]
+    const text = isRecord(value) && typeof value['text'] === 'string' ? value['text'] : undefined
+    const chunk = readChunk(id, value, text !== undefined)
+    if (typeof chunk === 'string') problems.push({ path: `/${key}`, message: chunk })
+    else {
+      stored.set(id, chunk)
+      texts.set(id, stringText(text!))
+    }
+  }
+  return { stored, texts, resolve: (chunk, cursor) => A.getCursorPosition(doc as A.Doc<unknown>, chunkPath(chunk), cursor) }
+}
+
+/**
+ * Inside a change, reading a text through the draft copies all of it out of Automerge, so a layout made that
+ * way costs the whole document on every keystroke. The draft's backend answers lengths, single characters
+ * and cursors directly (in `changeAt` it is isolated at the change's heads, as the draft is).
+ */
+function backendSource(doc: Record<string, unknown>, problems: Problem[]): ChunkSource | undefined {
+  const handle = A.getBackend(doc as A.Doc<unknown>) as unknown as Backend
+  const textObject = (obj: string, prop: string): string | undefined => {
+    const found = handle.getWithType(obj, prop)
+    return found !== null && found !== undefined && found[0] === 'text' ? (found[1] as string) : undefined
+  }
+  const backendText = (obj: string): ChunkText => ({
+    length: handle.length(obj),
+    charAt: (i) => {
+      const ch = handle.get(obj, i)
+      return typeof ch === 'string' ? ch : ''
+    },
+    slice: (from, to) => handle.text(obj).slice(from, to),
+    key: undefined,
+  })
+  const root = textObject('_root', ROOT_CHUNK)
+  if (root === undefined) return undefined
+  const stored = new Map<string, StoredChunk>()
+  const texts = new Map<string, ChunkText>([[ROOT_CHUNK, backendText(root)]])
+  const objects = new Map<string, string>([[ROOT_CHUNK, root]])
+  for (const key of handle.keys('_root')) {
+    if (!key.startsWith(CHUNK_PREFIX)) continue
+    const id = key.slice(CHUNK_PREFIX.length)
+    const map = handle.getWithType('_root', key)
+    if (map === null || map === undefined || map[0] !== 'map') {
+      problems.push({ path: `/${key}`, message: 'chunk is not an object; left out' })
+      continue
+    }
+    const obj = map[1] as string
+    // parent, at and rank never change after a chunk is made, and object ids are unique: read them once.
+    const metaKey = `${key}|${obj}`
+    let meta = chunkMeta.get(metaKey)
+    if (meta === undefined) {
+      const text = textObject(obj, 'text')
+      const scalar = (prop: string): unknown => {
+        const found = handle.getWithType(obj, prop)
+        if (found === null || found === undefined) return undefined
+        if (found[0] === 'text') return handle.text(found[1] as string)
+        return found[0] === 'str' ? found[1] : found[0] === 'int' || found[0] === 'uint' || found[0] === 'f64' ? found[1] : undefined
+      }
+      meta = { text, chunk: readChunk(id, { parent: scalar('parent'), at: scalar('at'), rank: scalar('rank') }, text !== undefined) }
+      // Only well-formed chunks are cached: junk may still be repaired by a later change.
+      if (typeof meta.chunk !== 'string') {
+        if (chunkMeta.size >= MAX_CACHED_ANCHORS) chunkMeta.clear()
+        chunkMeta.set(metaKey, meta)
+      }
+    }
+    const chunk = meta.chunk
+    if (typeof chunk === 'string') problems.push({ path: `/${key}`, message: chunk })
+    else {
+      stored.set(id, chunk.id === id ? chunk : { ...chunk, id })
+      texts.set(id, backendText(meta.text!))
+      objects.set(id, meta.text!)
+    }
+  }
+  return { stored, texts, resolve: (chunk, cursor) => handle.getCursorPosition(objects.get(chunk)!, cursor) }
+}
+
+/** A chunk's fixed fields and its text object, by its key and the chunk map's object id (unique together). */
+const chunkMeta = new Map<string, { text: string | undefined; chunk: StoredChunk | string }>()
+
+/** The part of Automerge's wasm handle the layout uses. */
+interface Backend {
+  keys(obj: string): string[]
+  getWithType(obj: string, prop: string | number): [string, unknown] | null | undefined
+  get(obj: string, prop: string | number): unknown
+  length(obj: string): number
+  text(obj: string): string
+  getCursorPosition(obj: string, cursor: string): number
+  getHeads(): string[]
+}
+
+/** A change's draft (Automerge marks its proxies with this symbol); materialized documents and views are not. */
+function isDraft(doc: object): boolean {
+  try {
+    return Boolean(Reflect.get(doc, Symbol.for('_am_isProxy'))) && A.getObjectId(doc) === '_root'
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -99,37 +235,51 @@ interface StoredChunk {
  */
 export function layoutText(doc: unknown, problems: Problem[] = [], withText = false): TextLayout | undefined {
   if (!isRecord(doc)) return undefined
-  const rootText = asString(doc[ROOT_CHUNK])
-  if (rootText === undefined) return undefined
-  const stored = new Map<string, StoredChunk>()
-  for (const key of Object.keys(doc)) {
-    if (!key.startsWith(CHUNK_PREFIX)) continue
-    const id = key.slice(CHUNK_PREFIX.length)
-    const chunk = readChunk(id, doc[key])
-    if (typeof chunk === 'string') problems.push({ path: `/${key}`, message: chunk })
-    else stored.set(id, chunk)
-  }
-  const texts = new Map<string, string>([[ROOT_CHUNK, rootText]])
-  for (const chunk of stored.values()) texts.set(chunk.id, chunk.text)
+  const source = isDraft(doc) ? backendSource(doc, problems) : jsSource(doc, problems)
+  if (source === undefined) return undefined
+  const { stored, texts } = source
+  const rootText = texts.get(ROOT_CHUNK)!
   const children = new Map<string, PlacedChild[]>()
   const automerge = isAutomergeRoot(doc)
+  // Every chunk's marker children, resolved together per parent so the cache can check them as a set.
+  const anchored = new Map<string, StoredChunk[]>()
   for (const chunk of stored.values()) {
-    const parentText = texts.get(chunk.parent)
-    if (parentText === undefined) continue // reported below as unreachable
-    let pos = parentText.length
-    if (chunk.at !== 'e') {
-      try {
-        if (!automerge) throw new Error('not an Automerge document')
-        pos = A.getCursorPosition(doc as A.Doc<unknown>, chunkPath(chunk.parent), chunk.at)
-      } catch {
-        problems.push({ path: `/${CHUNK_PREFIX}${chunk.id}/at`, message: 'anchor does not resolve in its parent; read at the parent\'s end' })
+    if (!texts.has(chunk.parent)) continue // reported below as unreachable
+    const list = anchored.get(chunk.parent) ?? []
+    list.push(chunk)
+    anchored.set(chunk.parent, list)
+  }
+  for (const [parent, chunks] of anchored) {
+    const parentText = texts.get(parent)!
+    const cursors = chunks.filter((c) => c.at !== 'e').map((c) => `${c.id}=${c.at}`).sort().join(' ')
+    const cached = parentText.key === undefined ? undefined : anchorCache.get(parent)
+    const reuse = automerge && cached !== undefined && cached.text === parentText.key && cached.cursors === cursors
+    const positions = reuse ? cached.positions : new Map<string, number>()
+    for (const chunk of chunks) {
+      let pos = parentText.length
+      if (chunk.at !== 'e') {
+        const known = positions.get(chunk.at)
+        if (known !== undefined) pos = known
+        else {
+          try {
+            if (!automerge) throw new Error('not an Automerge document')
+            pos = source.resolve(parent, chunk.at)
+            positions.set(chunk.at, pos)
+          } catch {
+            problems.push({ path: `/${CHUNK_PREFIX}${chunk.id}/at`, message: 'anchor does not resolve in its parent; read at the parent\'s end' })
+          }
+        }
       }
+      pos = Math.max(0, Math.min(pos, parentText.length))
+      const marker = chunk.at !== 'e' && parentText.charAt(pos) === CHUNK_MARKER
+      const list = children.get(parent) ?? []
+      list.push({ id: chunk.id, pos, rank: chunk.rank, marker })
+      children.set(parent, list)
     }
-    const list = children.get(chunk.parent) ?? []
-    pos = Math.max(0, Math.min(pos, parentText.length))
-    const marker = chunk.at !== 'e' && parentText[pos] === CHUNK_MARKER
-    list.push({ id: chunk.id, pos, rank: chunk.rank, marker })
-    children.set(chunk.parent, list)
+    if (automerge && !reuse && parentText.key !== undefined && cursors !== '') {
+      if (anchorCache.size >= MAX_CACHED_ANCHORS) anchorCache.clear()
+      anchorCache.set(parent, { text: parentText.key, cursors, positions })
+    }
   }
   for (const list of children.values()) list.sort((a, b) => a.pos - b.pos || b.rank - a.rank || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 
@@ -139,7 +289,7 @@ export function layoutText(doc: unknown, problems: Problem[] = [], withText = fa
   let flat = 0
   const emit = (chunk: string, from: number, to: number): void => {
     pieces.push({ chunk, from, to, flat })
-    if (parts) parts.push(from === to ? '' : (texts.get(chunk) as string).slice(from, to))
+    if (parts) parts.push(from === to ? '' : texts.get(chunk)!.slice(from, to))
     flat += to - from
   }
   // Iterative depth-first walk: long chains of chunks must not overflow the stack.
@@ -162,7 +312,7 @@ export function layoutText(doc: unknown, problems: Problem[] = [], withText = fa
     const pos = Math.max(top.local, kid.pos)
     if (pos > top.local || top.local === 0) emit(top.id, top.local, pos)
     top.local = kid.marker && kid.pos >= top.local ? pos + 1 : pos
-    stack.push({ id: kid.id, local: 0, next: 0, kids: children.get(kid.id) ?? [], length: (texts.get(kid.id) as string).length })
+    stack.push({ id: kid.id, local: 0, next: 0, kids: children.get(kid.id) ?? [], length: texts.get(kid.id)!.length })
   }
   for (const chunk of stored.values()) {
     if (!visited.has(chunk.id)) problems.push({ path: `/${CHUNK_PREFIX}${chunk.id}`, message: 'chunk is not reachable from the content; left out' })
@@ -220,16 +370,15 @@ export function pieceAt(pieces: readonly Piece[], chunk: string, local: number):
   return starting
 }
 
-function readChunk(id: string, value: unknown): StoredChunk | string {
+function readChunk(id: string, value: unknown, hasText: boolean): StoredChunk | string {
   if (!isRecord(value)) return 'chunk is not an object; left out'
   // Only collaborative text can be edited; an immutable string there is junk.
-  const text = typeof value['text'] === 'string' ? value['text'] : undefined
   const parent = asString(value['parent'])
   const at = asString(value['at'])
   const rank = asNumber(value['rank'])
-  if (id === '' || text === undefined) return 'chunk has no text; left out'
+  if (id === '' || !hasText) return 'chunk has no text; left out'
   if (parent === undefined || at === undefined) return 'chunk has no parent or anchor; left out'
-  return { id, text, parent, at, rank: rank !== undefined && Number.isFinite(rank) ? rank : 0 }
+  return { id, parent, at, rank: rank !== undefined && Number.isFinite(rank) ? rank : 0 }
 }
 
 /** An Automerge document, a view of one or a change's draft: what `getCursorPosition` accepts. */
