@@ -29,6 +29,7 @@ import { snapshotBench } from './snapshots/snapshot-bench.js'
 import { terminalBenchmark } from './terminal/report.js'
 import { latexUnavailable, synctexJump } from './latex/synctex-jump.js'
 import { replicationBench } from './snapshots/replication-bench.js'
+import { applyCost, largeTextLatency, localCost, loadedMemory, openTime, textOfSize, withChunkLimit, type TextShape } from './benchmarks/large-text.js'
 
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : ''
@@ -171,6 +172,47 @@ const benchmarks: Record<string, () => Promise<void>> = {
       r.runs.map((x) => [x.path, x.link, String(x.keystrokes), ms(x.latency.median), ms(x.latency.p90), ms(x.latency.p99), ms(x.latency.max), String(x.missing),
         ms(x.toFrame.median), ms(x.toFrame.p99), ms(x.localEcho.median), kib(x.webRtcBytes)]))
     for (const x of r.runs) console.log(`- ${x.path}: WebRTC connections at the end of the run: ${x.webRtc}; B's sync streams in the run: ${x.syncPaths}`)
+  },
+  // Issue 21: a remote keystroke in a long text, chunked text documents against one Automerge text field.
+  'large documents': async () => {
+    const text = corpus()
+    const sizes: Array<[number, string]> = [[1024, '1 KB'], [10 * 1024, '10 KB'], [100 * 1024, '100 KB'], [1024 * 1024, '1 MB']]
+    const keystrokes = quick ? 16 : 64
+    const variants: Array<[Stack, TextShape, string]> = [
+      [quireLibp2p, 'chunked', 'Quire libp2p, chunked text (ours)'],
+      [quireLibp2p, 'single', 'Quire libp2p, one text field (before)'],
+      [automergeWebSocket, 'single', 'stock automerge-repo + WebSocket, one text field'],
+    ]
+    const latency: string[][] = []
+    for (const [size, label] of sizes) {
+      for (const [stack, shape, name] of variants) {
+        const r = await largeTextLatency(stack, shape, textOfSize(text, size), keystrokes, 125)
+        latency.push([label, name, String(r.latency.count), ms(r.latency.median), ms(r.latency.p99), ms(r.latency.max), ms(r.firstQuarterMedian), ms(r.lastQuarterMedian), String(r.missing)])
+        console.error(`[bench] large documents: ${label} ${name}: median ${ms(r.latency.median)} (load ${loadAverage()})`)
+      }
+    }
+    table(`Remote keystroke latency, Node to Node on loopback, ${keystrokes} keystrokes typed in the middle of the text at 8 a second (a backlog shows as a last-quarter median far above the first; load ${loadAverage()})`,
+      ['text', 'stack and shape', 'samples', 'median', 'p99', 'max', 'first quarter median', 'last quarter median', 'missing'], latency)
+    const reps = quick ? 10 : 40
+    const shapes: TextShape[] = ['chunked', 'single']
+    table(`Apply cost of one remote one-character change (Automerge.applyChanges), median of ${reps}, and memory per loaded document (RSS growth per copy, fresh process)`,
+      ['text', 'shape', 'apply median', 'apply p99', 'local change median', 'memory per document', 'saved bytes'],
+      sizes.flatMap(([size, label]) => shapes.map((shape) => {
+        const t = textOfSize(text, size)
+        const a = applyCost(shape, t, reps)
+        const copies = size >= 1024 * 1024 ? 4 : size >= 100 * 1024 ? 20 : 100
+        return [label, shape, ms(a.median), ms(a.p99), ms(localCost(shape, t, reps).median), `${(loadedMemory(shape, t, copies) / 1024).toFixed(0)} KiB`, kib(openTime(shape, t, 1).savedBytes)]
+      })))
+    const mb = textOfSize(text, 1024 * 1024)
+    table('Opening a 1 MB document: Automerge.load of the saved bytes and reading the whole text, median of 5',
+      ['shape', 'median', 'max'], shapes.map((shape) => { const o = openTime(shape, mb, 5); return [shape, ms(o.time.median), ms(o.time.max)] }))
+    table(`Chunk size (design measurement): 1 MB text, apply cost of one remote keystroke (median of ${reps}), memory per loaded document, open time`,
+      ['chunk limit', 'apply median', 'apply p99', 'local change median', 'memory per document', 'open median', 'saved bytes'],
+      [512, 1024, 2048, 4096, 8192, 16384].map((limit) => withChunkLimit(limit, () => {
+        const a = applyCost('chunked', mb, reps)
+        const o = openTime('chunked', mb, 3)
+        return [String(limit), ms(a.median), ms(a.p99), ms(localCost('chunked', mb, reps).median), `${(loadedMemory('chunked', mb, 4) / 1024).toFixed(0)} KiB`, ms(o.time.median), kib(o.savedBytes)]
+      })))
   },
   // Issue 14: the project's files on disk kept in sync with its documents (compute-peer/src/workspace).
   'workspace': async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { setTextChunkLimit } from '../src/index.js'
 import { loadConcurrentTrace, replayConcurrentTrace, type ConcurrentTrace } from './helpers/traces.js'
 
 const long = process.env.QUIRE_LONG === '1'
@@ -10,6 +11,7 @@ const long = process.env.QUIRE_LONG === '1'
 // clownschool whole too.
 const CLOWNSCHOOL_PREFIX = 8000
 const REPLAY_TIMEOUT = 240_000
+const CHUNKED_PREFIX = 3000
 
 function expectConverged(result: ReturnType<typeof replayConcurrentTrace>): void {
   for (const text of result.texts.slice(1)) expect(text === result.texts[0]).toBe(true)
@@ -43,6 +45,23 @@ describe('concurrent editing traces replayed as Automerge peers', () => {
       expect(result.texts[0]!.length).toBeGreaterThan(0)
     }, REPLAY_TIMEOUT)
   }
+
+  // Chunked replays lay out the chunks on every patch: the whole trace takes minutes on a loaded machine, so
+  // the normal run replays a prefix and compares it with the plain replay; QUIRE_LONG=1 replays it all.
+  it(`[T23] friendsforever through chunked text documents (chunks of 256): ${long ? 'the whole trace ends with its endContent' : `the first ${CHUNKED_PREFIX} txns end as the plain replay`}`, () => {
+    const trace = loadConcurrentTrace('friendsforever')
+    const previous = setTextChunkLimit(256)
+    try {
+      const limit = long ? trace.txns.length : CHUNKED_PREFIX
+      const result = replayConcurrentTrace(trace, limit, { chunked: true })
+      expectConverged(result)
+      const expected = long ? trace.endContent : replayConcurrentTrace(trace, limit).texts[0]!
+      expect(result.texts[0]!.length).toBeGreaterThan(256) // several chunks
+      expect(result.texts[0] === expected).toBe(true)
+    } finally {
+      setTextChunkLimit(previous)
+    }
+  }, REPLAY_TIMEOUT * 3)
 
   it('[X3] a txn applies to the merge of its parents, even when its agent has seen more', () => {
     // Agent 0 types "ab", then "c" after it; agent 1 concurrently deletes "a"; then agent 0, from the state

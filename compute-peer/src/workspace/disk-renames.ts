@@ -4,7 +4,7 @@
  */
 import { next as A } from '@automerge/automerge'
 import { decodeHeads, type UrlHeads } from '@automerge/automerge-repo'
-import type { FileEntry, TextDoc } from '@quire/crdt'
+import { readText, type FileEntry, type TextDoc } from '@quire/crdt'
 import type { SyncContext } from './context.js'
 import { asText, type Seen } from './disk-apply.js'
 import type { FileRecord } from './state-store.js'
@@ -93,8 +93,8 @@ async function textAtRecord(ctx: SyncContext, url: string, heads: readonly strin
   const handle = await ctx.handle<TextDoc>(url)
   if (handle === undefined || heads === undefined) return undefined
   try {
-    const content = (A.view(handle.doc(), decodeHeads(heads as UrlHeads)) as { content?: unknown }).content
-    return typeof content === 'string' ? content : undefined
+    const read = readText(A.view(handle.doc(), decodeHeads(heads as UrlHeads)))
+    return read.ok ? read.value.content : undefined
   } catch {
     return undefined
   }

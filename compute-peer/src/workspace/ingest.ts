@@ -7,6 +7,8 @@
 import { next as A } from '@automerge/automerge'
 import { decodeHeads, type DocHandle, type UrlHeads } from '@automerge/automerge-repo'
 import {
+  applyTextSplices,
+  readText,
   appendOutput,
   clearOutputs,
   deleteCell,
@@ -29,9 +31,9 @@ import { applySplices, textSplices } from './text-diff.js'
 /** The heads of the new change, or undefined when the disk held what the document held at `base`. */
 export function ingestText(handle: DocHandle<TextDoc>, base: UrlHeads, text: string): UrlHeads | undefined {
   return handle.changeAt(usableHeads(handle, base), (doc) => {
-    const content = (doc as { content?: unknown }).content
-    if (typeof content !== 'string') return // not text: left to the reader to report
-    applySplices(textSplices(content, text), (at, remove, insert) => A.splice(doc, ['content'], at, remove, insert))
+    const read = readText(doc)
+    if (!read.ok) return // not text: left to the reader to report
+    applyTextSplices(doc, textSplices(read.value.content, text))
   })
 }
 

@@ -8,13 +8,12 @@
  *   carried into the moved entry's document, which now holds that path (W35).
  * Kept in memory only, the newest `max` of each.
  */
-import { next as A } from '@automerge/automerge'
 import type { UrlHeads } from '@automerge/automerge-repo'
-import { addFile, type FileEntry, type TextDoc } from '@quire/crdt'
+import { addFile, applyTextSplices, readText, type FileEntry, type TextDoc } from '@quire/crdt'
 import type { SyncContext } from './context.js'
 import { liveEntries } from './disk-apply.js'
 import { ingestText } from './ingest.js'
-import { applySplices, textSplices } from './text-diff.js'
+import { textSplices } from './text-diff.js'
 
 type DocEntry = FileEntry & { readonly kind: 'text' | 'notebook' }
 
@@ -79,11 +78,12 @@ export class LateEdits {
       if (from === undefined || to === undefined) continue
       const heads = [...from.heads()]
       if (sameHeads(heads, follow.fromHeads)) continue
-      const content = (from.doc() as { content?: unknown }).content
-      if (typeof content !== 'string') continue
+      const read = readText(from.doc())
+      if (!read.ok) continue
+      const content = read.value.content
       const splices = textSplices(follow.text, content)
       const next = to.changeAt(follow.toHeads, (doc) => {
-        applySplices(splices, (at, remove, insert) => A.splice(doc, ['content'], at, remove, insert))
+        applyTextSplices(doc, splices)
       })
       follow.fromHeads = heads
       follow.text = content
@@ -145,8 +145,9 @@ export class LateEdits {
     ctx.stats.projectChanges++
     for (const { deletion, url } of into) {
       const to = await ctx.handle<TextDoc>(url)
-      const text = (to?.doc() as { content?: unknown } | undefined)?.content
-      if (to === undefined || typeof text !== 'string') continue
+      const read = to === undefined ? undefined : readText(to.doc())
+      const text = read?.ok ? read.value.content : undefined
+      if (to === undefined || text === undefined) continue
       await this.follow(ctx, { url: deletion.entry.url, heads: deletion.heads }, url, to.heads(), text)
     }
   }

@@ -10,7 +10,9 @@ export {
 } from './header.js'
 export { MAX_PATH_LENGTH, MAX_SEGMENT_BYTES, pathProblem, newPathProblem, isValidPath, parentPath, baseName } from './paths.js'
 
-export { createText, spliceText, setText, readText, type TextDoc, type TextRead } from './text.js'
+export { createText, spliceText, setText, applyTextSplices, readText, type TextDoc, type TextChunk, type TextRead, type TextSplice } from './text.js'
+export { textChunkLimit, setTextChunkLimit, type TextLayout } from './text-chunks.js'
+export { textLayout, flatTextChanges, textCursor, textCursorPosition, type FlatTextChange } from './text-patches.js'
 export { textAt, diffLines, type LineDiffPart } from './text-history.js'
 
 export {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import * as A from '@automerge/automerge'
+import { createText, readText, spliceText, type TextDoc as QuireText } from '../../src/index.js'
 
 /** One edit: like `Array.prototype.splice` on the text, in code points (the traces used here are ASCII). */
 export type TracePatch = [position: number, deleteCount: number, insert: string]
@@ -85,10 +86,20 @@ function sameHeads(a: A.Heads, b: A.Heads): boolean {
  * `changeAt` at the parents' heads if the agent had seen anything else). At the end every agent receives
  * every change.
  */
-export function replayConcurrentTrace(trace: ConcurrentTrace, limit = trace.txns.length): ReplayResult {
+export function replayConcurrentTrace(trace: ConcurrentTrace, limit = trace.txns.length, options: { chunked?: boolean } = {}): ReplayResult {
   const txns = trace.txns.slice(0, limit)
   if (txns.length === 0) throw new Error('nothing to replay')
-  const origin = A.from<TextDoc>({ text: '' }, { actor: 'ff'.repeat(16) })
+  // Chunked: a Quire text document edited through spliceText (T23); else one plain Automerge text field.
+  const chunked = options.chunked === true
+  const origin = chunked
+    ? (A.clone(createText(''), { actor: 'ff'.repeat(16) }) as unknown as A.Doc<TextDoc>)
+    : A.from<TextDoc>({ text: '' }, { actor: 'ff'.repeat(16) })
+  const textOf = (d: unknown): string => {
+    if (!chunked) return (d as TextDoc).text
+    const read = readText(d)
+    if (!read.ok) throw read.error
+    return read.value.content
+  }
   const originHeads = A.getHeads(origin)
   const agents = txns.reduce((n, t) => Math.max(n, t.agent + 1), trace.numAgents)
   const docs = Array.from({ length: agents }, (_, a) => A.clone(origin, { actor: actorOf(a) }))
@@ -118,9 +129,12 @@ export function replayConcurrentTrace(trace: ConcurrentTrace, limit = trace.txns
     }
     const target = txn.parents.length === 0 ? originHeads : [...new Set(txn.parents.flatMap((p) => versions[p]!))]
     const headsBefore = A.getHeads(doc)
-    checkPatches(i, txn.patches, (sameHeads(headsBefore, target) ? doc : A.view(doc, target)).text.length)
+    checkPatches(i, txn.patches, textOf(sameHeads(headsBefore, target) ? doc : A.view(doc, target)).length)
     const edit = (d: TextDoc): void => {
-      for (const [pos, del, ins] of txn.patches) A.splice(d, ['text'], pos, del, ins)
+      for (const [pos, del, ins] of txn.patches) {
+        if (chunked) spliceText(d as unknown as QuireText, pos, del, ins)
+        else A.splice(d, ['text'], pos, del, ins)
+      }
     }
     if (sameHeads(headsBefore, target)) {
       doc = A.change(doc, edit)
@@ -144,7 +158,7 @@ export function replayConcurrentTrace(trace: ConcurrentTrace, limit = trace.txns
   const all = changes.filter((c): c is Uint8Array => c !== undefined)
   const merged = docs.map((doc) => A.applyChanges(doc, all)[0])
   return {
-    texts: merged.map((d) => d.text),
+    texts: merged.map(textOf),
     heads: merged.map((d) => A.getHeads(d)),
     txns: txns.length,
     changedAtOldHeads,

@@ -7,12 +7,16 @@
  * reached the editor yet. This binding applies local edits at the heads the editor last showed
  * (`changeAt`), so positions always mean what the user saw, and falls back to a minimal whole-text diff
  * whenever patches cannot be mapped, so the editor converges on the document no matter what.
+ *
+ * A text document's `['content']` is chunked (crdt/SPEC.md T8 to T20): the binding then reads and writes
+ * flat positions through the crdt package (`readText`, `spliceText`, `flatTextChanges`), so a remote
+ * keystroke costs the same in a long paper as in a short note.
  */
 import * as A from '@automerge/automerge'
 import { decodeHeads, encodeHeads, type DocHandle } from '@automerge/automerge-repo'
 import { Annotation, ChangeSet, Compartment, StateEffect, type ChangeSpec, type Extension, type Text, type Transaction } from '@codemirror/state'
 import { ViewPlugin, type EditorView, type ViewUpdate } from '@codemirror/view'
-import { CodedError } from '@quire/crdt'
+import { CodedError, DOCUMENT_TYPES, flatTextChanges, readText, spliceText, textLayout, type TextDoc, type TextLayout } from '@quire/crdt'
 
 /** Marks transactions that carry remote changes into the editor, so they are not written back. */
 export const remoteTextChange = Annotation.define<boolean>()
@@ -34,6 +38,10 @@ export interface AutomergeTextOptions {
 
 /** Reads the text at `path`, or undefined when the document has no text there. */
 export function textAtPath(doc: unknown, path: TextPath): string | undefined {
+  if (isChunkedText(doc, path)) {
+    const read = readText(doc)
+    return read.ok ? read.value.content : undefined
+  }
   let node: unknown = doc
   for (const key of path) {
     if (node === null || typeof node !== 'object') return undefined
@@ -79,6 +87,9 @@ class TextSync {
   /** A local edit may not have been taken as typed (half a surrogate pair): compare texts. */
   #verify = true
   #writing = false
+  /** For chunked text: the chunks' layout at `#layoutHeads`, to map patches to flat changes. */
+  #layout: TextLayout | undefined
+  #layoutHeads: A.Heads = []
   #destroyed = false
   #scheduled = false
 
@@ -109,6 +120,7 @@ class TextSync {
 
   #writeLocal(transactions: readonly Transaction[]): void {
     const path = this.path
+    const chunked = isChunkedText(this.handle.doc(), path)
     let failure: unknown
     if (!this.#textAtHeads) {
       failure = new TextBindingError('TEXT_FIELD_MISSING', 'This text is no longer in the document (it was deleted or replaced); reopen it to keep editing.')
@@ -122,11 +134,15 @@ class TextSync {
             tr.changes.iterChanges((fromA, toA, fromB, _toB, inserted) => {
               const text = inserted.toString()
               if (splitsSurrogate(tr.startState.doc, fromA, toA, text)) this.#verify = true
-              A.splice(doc as A.Doc<unknown>, path.slice(), fromB, toA - fromA, text)
+              if (chunked) spliceText(doc as TextDoc, fromB, toA - fromA, text)
+              else A.splice(doc as A.Doc<unknown>, path.slice(), fromB, toA - fromA, text)
             })
           }
         })
-        if (newHeads) this.#heads = this.#goodHeads = decodeHeads(newHeads)
+        if (newHeads) {
+          this.#heads = this.#goodHeads = decodeHeads(newHeads)
+          if (chunked) this.#rememberLayout(this.handle.doc() as A.Doc<unknown>)
+        }
       } catch (error) {
         failure = error
       } finally {
@@ -186,8 +202,17 @@ class TextSync {
       changes = minimalChange(current.toString(), wanted)
     }
     this.#heads = heads
+    if (isChunkedText(doc, this.path)) this.#rememberLayout(doc)
     if (changes.empty) return
     this.view.dispatch({ changes, annotations: [remoteTextChange.of(true)], scrollIntoView: false })
+  }
+
+  /** Remembers the layout of `doc` when it stands at `#heads` (else it is made from a view when needed). */
+  #rememberLayout(doc: A.Doc<unknown>): void {
+    const heads = A.getHeads(doc)
+    if (!A.equals(heads, this.#heads)) return
+    this.#layout = textLayout(doc)
+    this.#layoutHeads = heads
   }
 
   /** The changes since `#heads` as one change set, or null when they touch the field in a way we cannot map. */
@@ -200,6 +225,17 @@ class TextSync {
     }
     const path = this.path
     let set = ChangeSet.empty(length)
+    if (isChunkedText(doc, path)) {
+      const layout = A.equals(this.#layoutHeads, this.#heads) ? this.#layout : textLayout(A.view(doc, this.#heads))
+      const flat = layout === undefined ? null : flatTextChanges(layout, patches)
+      if (flat === null) return null
+      try {
+        for (const change of flat) set = set.compose(ChangeSet.of(change, set.newLength))
+      } catch {
+        return null
+      }
+      return set
+    }
     for (const patch of patches) {
       if (!startsWith(patch.path, path)) {
         // A change above the field (a parent replaced or deleted) may replace the text itself.
@@ -225,6 +261,11 @@ class TextSync {
     }
     return set
   }
+}
+
+/** Whether `path` is the (chunked) text of a text document. */
+function isChunkedText(doc: unknown, path: TextPath): boolean {
+  return path.length === 1 && path[0] === 'content' && doc !== null && typeof doc === 'object' && (doc as { type?: unknown }).type === DOCUMENT_TYPES.text
 }
 
 function startsWith(path: readonly A.Prop[], prefix: readonly A.Prop[]): boolean {
