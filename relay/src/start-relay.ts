@@ -17,7 +17,6 @@ import { Federation, federationPeerIds } from './hosting/federation.js'
 import { resyncOnNewSession } from './hosting/session-resync.js'
 import { HostingIndex } from './hosting/hosting-index.js'
 import { HostingPolicy } from './hosting/hosting-policy.js'
-import { ProjectShowing } from './hosting/show-projects.js'
 import { watchProjects } from './hosting/project-links.js'
 import { attachHttp, browserAddresses, httpRoutes } from './http/http-routes.js'
 import type { HttpGuardStats } from './http/http-guard.js'
@@ -199,9 +198,6 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
     for (const id of policy.projects) announce(id)
     const hostService = grants === undefined ? undefined : await serveHostingRequests({ libp2p: node, handle: (request, from) => grants.register(request, from) })
     await grants?.start(repo)
-    // Hosting follows the grants through federation (RL62).
-    const showing = grants === undefined ? undefined : new ProjectShowing({ node, repo, index: projectIndex, grants, federated: federationIds, self, log })
-    showing?.start()
 
     let componentsStopped = false
     const stopComponents = (): void => {
@@ -212,7 +208,6 @@ export async function startRelay(config: RelayConfig, options: StartRelayOptions
       void hostService?.stop().catch(() => {})
       for (const a of announcements) a.stop()
       federation.stop()
-      showing?.stop()
       stopResync()
       unloader?.stop()
       guard?.stop()

@@ -45,13 +45,6 @@ export interface VerifyHostingOptions {
   readonly owner?: string | undefined
   /** Run before refusing with HOST_NOT_GRANTED (e.g. to take in a revocation of a project served so far). */
   readonly onNotGranted?: (grantsId: DocumentId) => Promise<void>
-  /**
-   * Who may ask, judged on the verified grants: the owner and admins by default. A relay also takes the
-   * project from another relay the grants give the relay role (RL62), so granting it is enough.
-   */
-  readonly mayAsk?: (membership: Membership, from: string) => boolean
-  /** Words for who may ask, in the NOT_ADMIN refusal (default "an admin"). */
-  readonly mayAskText?: string
 }
 
 /** A request that passed: the owner to pin and the grants document's id. */
@@ -86,8 +79,8 @@ export async function verifyHostingRequest(request: HostingRequest, options: Ver
   const held = pinnedGrants === undefined ? undefined : options.repo.handles[pinnedGrants]
   const merged = held?.isReady() === true ? A.merge(A.clone(held.doc() as A.Doc<unknown>), grantsDoc) : grantsDoc
   const membership = await computeMembership(merged, { now: options.now, owner, project })
-  if (!(options.mayAsk ?? canAdmin)(membership, from)) {
-    throw new AccessError('NOT_ADMIN', `${from} is not ${options.mayAskText ?? 'an admin'} of project ${project}: only its owner or ${options.mayAskText ?? 'an admin'} can ${text.ask}.`)
+  if (!canAdmin(membership, from)) {
+    throw new AccessError('NOT_ADMIN', `${from} is not an admin of project ${project}: only its owner or an admin can ${text.ask}.`)
   }
   if (!text.holds(membership, self)) {
     await options.onNotGranted?.(grantsId)

@@ -12,7 +12,7 @@ import { next as A } from '@automerge/automerge'
 import type { DocumentId, Repo } from '@automerge/automerge-repo'
 import type { LevelDatabase } from '@quire/crdt'
 import type { RefusalCode } from '../errors.js'
-import { AcceptedProjects, AccessError, canAdmin, canHost, readProjectLinks, verifyHostingRequest, type HostingRequest, type ProjectIndex } from '@quire/node'
+import { AcceptedProjects, AccessError, canHost, readProjectLinks, verifyHostingRequest, type HostingRequest, type ProjectIndex } from '@quire/node'
 import type { GrantQuotas, QuotaRefusal } from './grant-quotas.js'
 
 /** Why the grants policy refused a peer a document. */
@@ -140,10 +140,6 @@ export class GrantHosting {
     const { project } = request
     const { owner, grantsId } = await verifyHostingRequest(request, {
       from, self: this.#self, role: 'relay', index: this.#index, repo, now: this.#now(),
-      // A relay the grants trust to host may show the project to another granted relay (RL62): granting a
-      // relay is then enough, with no admin online. The grants chain is checked as for an admin.
-      mayAsk: (m, asker) => canAdmin(m, asker) || canHost(m, asker),
-      mayAskText: 'an admin or a relay granted the relay role',
       owner: this.#projects.get(project)?.owner,
       // A project hosted so far takes the admin's grants anyway: members stop syncing with a relay whose
       // grant they see revoked, so this is how the revocation reaches the relay and it stops serving.
