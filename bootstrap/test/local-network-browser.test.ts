@@ -127,7 +127,7 @@ describe.skipIf(why !== undefined)('npm start in a browser', () => {
     // The notebook kept its output, and the restarted compute peer (same identity, same grants) runs cells.
     await page.getByTestId('file-tree').getByText('analysis.ipynb').click()
     await page.getByText('42', { exact: true }).first().waitFor({ timeout: 30_000 })
-    await page.getByRole('button', { name: '+ Code' }).click()
+    await page.getByRole('button', { name: 'Insert a code cell' }).click()
     const cell = page.locator('.cm-content[contenteditable="true"]').last()
     await cell.click()
     await page.keyboard.type('print(6 * 7 + 1)')
@@ -151,7 +151,7 @@ async function newFile(page: Page, path: string): Promise<void> {
 /** Creates a notebook, runs `print(6 * 7)` on the local compute peer, and waits for the output. */
 async function runPythonCell(page: Page): Promise<void> {
   await newFile(page, 'analysis.ipynb')
-  await page.getByRole('button', { name: '+ Code' }).click()
+  await page.getByRole('button', { name: 'Insert a code cell' }).click()
   const cell = page.locator('.cm-content[contenteditable="true"]').first()
   await cell.waitFor({ timeout: 20_000 })
   await cell.click()
