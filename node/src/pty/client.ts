@@ -63,6 +63,16 @@ export interface TerminalWatch {
   readonly closed: Promise<Error | undefined>
 }
 
+/** The compute peer's frame, checked; a malformed one fails the stream (with its stable code) and is dropped. */
+function serverFrame(framed: FramedStream, value: unknown): PtyServerFrame | undefined {
+  try {
+    return checkPtyServerFrame(value)
+  } catch (err) {
+    framed.fail(err as Error)
+    return undefined
+  }
+}
+
 /**
  * Watches a project's terminals on a compute peer (any member may, T20): `onList` gets the list at once and
  * again after every change (opened, closed, exited, who views, size). Resolves once the first list has come;
@@ -77,13 +87,8 @@ export async function watchTerminals(libp2p: Dialer, peer: Target, project: stri
     const closed = new Promise<Error | undefined>((r) => { ended = r })
     const framed = new FramedStream(stream, {
       onFrame: (value) => {
-        let frame: PtyServerFrame
-        try {
-          frame = checkPtyServerFrame(value)
-        } catch (err) {
-          framed.fail(err as Error)
-          return
-        }
+        const frame = serverFrame(framed, value)
+        if (frame === undefined) return
         if (frame.t === 'list') {
           onList([...frame.terminals])
           if (!started) {
@@ -277,13 +282,8 @@ export async function openTerminal(libp2p: Dialer, peer: Target, request: OpenTe
     let viewer: PtyViewer | undefined
     const framed = new FramedStream(stream, {
       onFrame: (value) => {
-        let frame: PtyServerFrame
-        try {
-          frame = checkPtyServerFrame(value)
-        } catch (err) {
-          framed.fail(err as Error)
-          return
-        }
+        const frame = serverFrame(framed, value)
+        if (frame === undefined) return
         if (viewer !== undefined) return viewer.receive(frame)
         if (frame.t === 'ready') {
           viewer = new PtyViewer(framed, frame, options.ack === 'manual')
